@@ -1,0 +1,3 @@
+"""mvbench: an evaluation benchmark suite for multi-scene long video generation."""
+
+__version__ = "0.1.0"

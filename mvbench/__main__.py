@@ -1,0 +1,5 @@
+import sys
+
+from mvbench.cli import main
+
+sys.exit(main())

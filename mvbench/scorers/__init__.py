@@ -1,0 +1,58 @@
+"""Scorers (metric families) the runner can evaluate, by metric name.
+
+``SCORERS`` maps a scorer name to ``"module:Class"``; ``METRIC_TO_SCORER`` maps each metric name
+a user may pass to ``--metrics`` to its scorer.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from mvbench.errors import MvbenchError
+from mvbench.scorers.base import (
+    ClipRequest,
+    FrameRequest,
+    ItemScore,
+    ItemVideos,
+    MetricInfo,
+    Request,
+    Scorer,
+    TextRequest,
+    VideoRef,
+)
+
+SCORERS: dict[str, str] = {
+    "consistency": "mvbench.scorers.consistency:ConsistencyScorer",
+}
+
+METRIC_TO_SCORER: dict[str, str] = {
+    "visual_consistency": "consistency",
+    "semantic_consistency": "consistency",
+    "sequence_consistency": "consistency",
+}
+
+DEFAULT_METRICS = ("visual_consistency", "semantic_consistency", "sequence_consistency")
+
+
+def scorer_class(name: str) -> type[Scorer]:
+    module, cls = SCORERS[name].split(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def scorers_for_metrics(metrics: list[str]) -> list[str]:
+    """Scorer names needed for the requested metric names (order kept, no duplicates)."""
+    out: list[str] = []
+    for m in metrics:
+        if m not in METRIC_TO_SCORER:
+            raise MvbenchError(f"unknown metric {m!r}", hint="known metrics: " + ", ".join(sorted(METRIC_TO_SCORER)))
+        s = METRIC_TO_SCORER[m]
+        if s not in out:
+            out.append(s)
+    return out
+
+
+__all__ = [
+    "ClipRequest", "FrameRequest", "ItemScore", "ItemVideos", "MetricInfo", "Request", "Scorer",
+    "TextRequest", "VideoRef", "SCORERS", "METRIC_TO_SCORER", "DEFAULT_METRICS", "scorer_class",
+    "scorers_for_metrics",
+]

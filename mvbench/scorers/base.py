@@ -1,0 +1,150 @@
+"""The scorer interface: how a metric family plugs into the evaluation runner.
+
+A scorer works in two steps so that the runner can batch encoder work across items and cache it:
+
+1. :meth:`Scorer.requests` lists what it needs for one item: encoded clips
+   (:class:`ClipRequest`), encoded prompts (:class:`TextRequest`) or raw decoded frames
+   (:class:`FrameRequest`). The runner decodes, encodes (batched, cached on disk) and hands back
+   a mapping request -> result.
+2. :meth:`Scorer.score` turns those into an :class:`ItemScore` (per-item metric values and
+   inspection details; must be picklable so that ranks can gather them), and
+   :meth:`Scorer.aggregate` turns all items' scores into metric summaries (default: mean with a
+   bootstrap 95% CI over items, see :func:`mvbench.stats.summarize`).
+
+A :class:`VideoRef` is a frame range ``[start, end)`` of one file of the submission (a scene file,
+or a scene's range inside a per-item file); ``num_frames`` is the decoded length of that range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mvbench.suite import SuiteItem
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    """Frames ``[start, end)`` of ``path``; ``fps`` as stored in the file."""
+
+    path: str
+    start: int
+    end: int
+    fps: float
+
+    @property
+    def num_frames(self) -> int:
+        return self.end - self.start
+
+    def sub(self, start: int, end: int) -> VideoRef:
+        """A sub-range, in frame indices relative to this ref."""
+        if not (0 <= start < end <= self.num_frames):
+            raise ValueError(f"sub-range [{start}, {end}) outside a {self.num_frames}-frame video")
+        return VideoRef(self.path, self.start + start, self.start + end, self.fps)
+
+
+@dataclass(frozen=True)
+class ItemVideos:
+    """The resolved videos of one suite item: one :class:`VideoRef` per scene, in order."""
+
+    item: SuiteItem
+    scenes: tuple[VideoRef, ...]
+
+    @property
+    def whole(self) -> tuple[VideoRef, ...]:
+        return self.scenes
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """Encode a clip of ``video`` with ``encoder``.
+
+    ``sampling``: ``"middle"`` (N frames at segment midpoints over the range), ``"first"``
+    (the first N consecutive frames, with ``stride``) or ``"uniform"``; ``num_frames`` None
+    means the encoder's own clip length. ``videos`` may hold several refs whose frames are
+    concatenated before sampling (e.g. a whole multi-scene video).
+    """
+
+    encoder: str
+    videos: tuple[VideoRef, ...]
+    sampling: str = "middle"
+    num_frames: int | None = None
+    stride: int = 1
+
+
+@dataclass(frozen=True)
+class TextRequest:
+    """Encode ``text`` with the text tower of ``encoder``."""
+
+    encoder: str
+    text: str
+
+
+@dataclass(frozen=True)
+class FrameRequest:
+    """Raw decoded frames (uint8 ``[N, H, W, 3]`` tensor at native size) sampled from ``video``."""
+
+    video: VideoRef
+    num_frames: int
+    sampling: str = "middle"
+
+
+Request = ClipRequest | TextRequest | FrameRequest
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    name: str
+    higher_is_better: bool
+    description: str = ""
+
+
+@dataclass
+class ItemScore:
+    """Per-item output of a scorer. ``values`` feed aggregates; ``details`` go to the results file."""
+
+    values: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    #: scorer-private payload for :meth:`Scorer.aggregate` (e.g. FVD features); not written out
+    payload: Any = None
+
+
+class Scorer:
+    """Base class; subclasses set ``name`` and ``metrics`` and implement requests/score."""
+
+    name: str = ""
+    metrics: tuple[MetricInfo, ...] = ()
+
+    def __init__(self, options: dict | None = None):
+        #: every evaluation option (CLI flags as a dict: ``encoder``, ``batch_size``, ...); a
+        #: scorer reads the keys it owns and ignores the rest
+        self.options = dict(options or {})
+
+    @classmethod
+    def add_cli_arguments(cls, parser) -> None:
+        """Add this scorer's own ``mvbench evaluate`` flags to an argparse (sub)parser."""
+
+    def encoders(self) -> list[str]:
+        """Encoder names this scorer uses (for the results file)."""
+        return []
+
+    def config(self) -> dict:
+        """Options that change the numbers (recorded in the results file, part of comparability)."""
+        return {}
+
+    def requests(self, videos: ItemVideos) -> list[Request]:
+        raise NotImplementedError
+
+    def score(self, videos: ItemVideos, results: Mapping[Request, Any]) -> ItemScore:
+        raise NotImplementedError
+
+    def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
+        """Summaries ``{metric: {"mean", "ci95", "n", "higher_is_better", ...}}`` over items."""
+        from mvbench.stats import summarize
+
+        out = {}
+        for info in self.metrics:
+            vals = [s.values[info.name] for s in scores.values() if info.name in s.values]
+            out[info.name] = summarize(vals, higher_is_better=info.higher_is_better, seed=seed)
+        return out

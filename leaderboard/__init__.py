@@ -1,1 +1,11 @@
-"""leaderboard package of mvbench."""
+"""Results files and published paper tables → leaderboard tables, plots, an HTML page and a CI gate.
+
+Main entry points:
+
+- :func:`leaderboard.paper_tables.load_paper_table` / :func:`~leaderboard.paper_tables.list_paper_tables`
+- :func:`leaderboard.derived_check.check_derived_columns`
+- :func:`leaderboard.board.board_from_results`, :func:`leaderboard.board.board_from_paper`,
+  :func:`leaderboard.board.add_measured_rows`
+- renderers :func:`leaderboard.render.render` (``markdown``/``latex``/``csv``/``html``)
+- :func:`leaderboard.compare.compare_results`
+"""

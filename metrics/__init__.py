@@ -4,11 +4,24 @@ Every public metric function is importable from here, e.g. ``from metrics import
 """
 
 from metrics.bootstrap import bootstrap_ci
+from metrics.confusion import ConfusionResult, confusion_degree, frame_text_consistency, video_text_consistency
 from metrics.consistency import semantic_consistency, sequence_consistency, visual_consistency
+from metrics.frechet import frechet_distance, frechet_distance_bootstrap, psd_sqrt, trace_sqrt_product
+from metrics.gaussian_stats import GaussianStats, merge_stats
 
 __all__ = [
+    "ConfusionResult",
+    "GaussianStats",
     "bootstrap_ci",
+    "confusion_degree",
+    "frame_text_consistency",
+    "frechet_distance",
+    "frechet_distance_bootstrap",
+    "merge_stats",
+    "psd_sqrt",
     "semantic_consistency",
     "sequence_consistency",
+    "trace_sqrt_product",
+    "video_text_consistency",
     "visual_consistency",
 ]

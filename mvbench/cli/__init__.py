@@ -16,6 +16,7 @@ COMMANDS: list[str] = [
     "evaluate",
     "validate",
     "weights",
+    "import-vbench",
 ]
 
 

@@ -23,12 +23,16 @@ from mvbench.scorers.base import (
 
 SCORERS: dict[str, str] = {
     "consistency": "mvbench.scorers.consistency:ConsistencyScorer",
+    "confusion": "mvbench.scorers.confusion:ConfusionScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
     "visual_consistency": "consistency",
     "semantic_consistency": "consistency",
     "sequence_consistency": "consistency",
+    "confusion_degree": "confusion",
+    "video_text_consistency": "confusion",
+    "frame_text_consistency": "confusion",
 }
 
 DEFAULT_METRICS = ("visual_consistency", "semantic_consistency", "sequence_consistency")

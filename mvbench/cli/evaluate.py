@@ -1,0 +1,63 @@
+"""``mvbench evaluate``: score a submission folder on a suite and write a results file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mvbench.results import default_out_path, write_results
+from mvbench.scorers import DEFAULT_METRICS, SCORERS, scorer_class
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by every command that runs encoders."""
+    p.add_argument("--encoder", default=None,
+                   help="video-text encoder for consistency metrics (default viclip-l14; 'tiny' for offline tests)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
+    p.add_argument("--batch-size", type=int, default=16, help="clips per encoder batch (does not change results)")
+    p.add_argument("--num-workers", type=int, default=None, help="decoding threads (default: min(8, cores))")
+    p.add_argument("--cache-dir", default=None, help="feature cache folder (default $MVBENCH_HOME/features)")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
+    p.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="score a submission folder on a suite",
+                       description="Score generated videos against a suite and write a results JSON file.")
+    p.add_argument("--suite", required=True, help="bundled suite name (e.g. mvbench-3scene) or path to a suite JSON")
+    p.add_argument("--videos", required=True, help="submission folder (ITEM/scene_K.mp4 or ITEM.mp4 + submission.json)")
+    p.add_argument("--out", default=None, help="results JSON path (default results/MODEL__SUITE.json)")
+    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
+                   help="comma-separated metric names (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--limit", type=int, default=None, help="score only the first N items (smoke runs)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any item failed")
+    add_run_arguments(p)
+    for name in SCORERS:
+        scorer_class(name).add_cli_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from mvbench.report import metrics_table
+    from mvbench.runner import run_evaluation
+    from mvbench.submission import open_submission
+    from mvbench.suite import load_suite
+
+    suite = load_suite(args.suite)
+    submission = open_submission(args.videos)
+    options = {k: v for k, v in vars(args).items() if k not in {"func", "command", "suite", "videos", "out"}}
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    results = run_evaluation(suite, submission, metrics, options)
+    if not results:  # non-zero rank of a distributed run
+        return 0
+    out = args.out or default_out_path(submission.model, suite.name)
+    write_results(out, results)
+    print(metrics_table(results))
+    for w in results.get("warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"results written to {out}")
+    if args.strict and results["failures"]:
+        print(f"--strict: {len(results['failures'])} item(s) failed", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,59 @@
+"""``mvbench weights list | fetch NAME | import NAME PATH | verify [NAME]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub) -> None:
+    p = sub.add_parser("weights", help="list, download, import or verify pretrained weight files")
+    wsub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True)
+    wsub.add_parser("list", help="registered weights and whether they are present").set_defaults(func=run_list)
+    f = wsub.add_parser("fetch", help="download a weight file into the cache")
+    f.add_argument("name")
+    f.set_defaults(func=run_fetch)
+    i = wsub.add_parser("import", help="adopt a file you already have (copied into the cache)")
+    i.add_argument("name")
+    i.add_argument("path")
+    i.add_argument("--link", action="store_true", help="symlink instead of copying")
+    i.set_defaults(func=run_import)
+    v = wsub.add_parser("verify", help="check present files against registered sha256")
+    v.add_argument("name", nargs="?")
+    v.set_defaults(func=run_verify)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from mvbench.weights import REGISTRY, mvbench_home, weight_path
+
+    print(f"cache: {mvbench_home()}")
+    for name, spec in sorted(REGISTRY.items()):
+        present = "present" if weight_path(name).is_file() else "missing"
+        size = f"{spec.size / 1e6:.0f} MB" if spec.size else "? MB"
+        print(f"{name:20s} {present:8s} {size:>8s}  {spec.filename}  {spec.description}")
+    return 0
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from mvbench.weights import fetch
+
+    print(f"{args.name}: {fetch(args.name)}")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from mvbench.weights import import_file
+
+    print(f"{args.name}: imported to {import_file(args.name, args.path, link=args.link)}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from mvbench.weights import REGISTRY, verify
+
+    names = [args.name] if args.name else sorted(REGISTRY)
+    bad = 0
+    for name in names:
+        r = verify(name)
+        print(f"{name:20s} {r.status:10s} {r.path}" + (f"  sha256={r.sha256}" if r.sha256 else ""))
+        bad += r.status == "MISMATCH" or (args.name is not None and r.status == "missing")
+    return 1 if bad else 0

@@ -1,0 +1,202 @@
+"""Character banks: portraits of each character, their embeddings (computed once, cached), matching.
+
+Bank folder layouts (a character's name comes from the file or folder name):
+
+* ``BANK/NAME.jpg`` — one portrait per character (MovieBench's ``Char_Bank/MOVIE/NAME.jpg``);
+* ``BANK/NAME/*.jpg`` — several views of one character;
+* per item: ``BANK/ITEM_ID/...`` with either layout inside, used when that folder exists
+  (e.g. ``banks/mvbench-3scene/001_harbor/Actor1.png``); otherwise ``BANK`` is shared by all items.
+
+Portraits listed in a suite item's ``characters`` entries (``"portraits": [...]``, paths relative to
+the suite file's folder) take precedence over the bank folder for that item.
+
+Matching (as ``DeepFace.find`` decides, MovieBench Sec. 3.5): the distance from a face embedding to
+every portrait embedding is computed; the nearest portrait's character is the answer when its
+distance is ``<= threshold``, otherwise the face is unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mvbench.errors import MvbenchError
+from mvbench.faces.backend import FaceBackend, FaceMatch, face_distance
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+def _is_image(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
+def character_name(stem: str, known: Iterable[str] = (), underscores_to_spaces: bool = False) -> str:
+    """Character name of a portrait file/folder stem.
+
+    The stem itself if it is a known name; else the stem with ``_`` turned into spaces if that is
+    known (MovieBench names files ``Juno_MacGuff.jpg`` for ``Juno MacGuff``); else the stem, with
+    ``_`` turned into spaces when ``underscores_to_spaces`` (MovieBench's script always does this).
+    """
+    known = set(known)
+    spaced = stem.replace("_", " ")
+    if stem in known:
+        return stem
+    if spaced in known:
+        return spaced
+    return spaced if underscores_to_spaces else stem
+
+
+def discover_portraits(folder: str | Path, known: Iterable[str] = (),
+                       underscores_to_spaces: bool = False) -> dict[str, list[Path]]:
+    """``{name: [portrait paths]}`` of a bank folder (``NAME.jpg`` and ``NAME/*.jpg``), sorted."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MvbenchError(f"character bank folder {folder} does not exist",
+                           hint="pass --character-bank DIR with one portrait per character (NAME.jpg or NAME/*.jpg)")
+    known = list(known)
+    out: dict[str, list[Path]] = {}
+    for entry in sorted(folder.iterdir()):
+        if _is_image(entry):
+            out.setdefault(character_name(entry.stem, known, underscores_to_spaces), []).append(entry)
+        elif entry.is_dir() and not entry.name.startswith("."):
+            views = sorted(p for p in entry.iterdir() if _is_image(p))
+            if views:
+                out.setdefault(character_name(entry.name, known, underscores_to_spaces), []).extend(views)
+    return out
+
+
+def bank_folder_for_item(root: str | Path, item_id: str) -> Path:
+    """``root/ITEM_ID`` when that folder exists (per-item banks), else ``root`` (one shared bank)."""
+    root = Path(root)
+    per_item = root / item_id
+    return per_item if per_item.is_dir() else root
+
+
+def portraits_for_item(item, bank_root: str | Path | None, suite_dir: str | Path | None = None,
+                       underscores_to_spaces: bool = False) -> dict[str, list[Path]]:
+    """Portraits of one suite item: those named in the suite, else those in the bank folder."""
+    from_suite: dict[str, list[Path]] = {}
+    base = Path(suite_dir) if suite_dir else Path.cwd()
+    for name, char in item.characters.items():
+        paths = [Path(p) if Path(p).is_absolute() else base / p for p in char.portraits]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise MvbenchError(f"item {item.id!r}: portraits of {name!r} not found: {missing}",
+                               hint="portrait paths in a suite are relative to the suite file's folder")
+        if paths:
+            from_suite[name] = paths
+    if from_suite:
+        return from_suite
+    if bank_root is None:
+        raise MvbenchError(
+            f"item {item.id!r} has no character portraits",
+            hint="pass --character-bank DIR (NAME.jpg or NAME/*.jpg, optionally one sub-folder per item id), "
+                 "or list portraits in the suite's characters entries; see docs/character_id.md")
+    folder = bank_folder_for_item(bank_root, item.id)
+    found = discover_portraits(folder, item.characters.keys(), underscores_to_spaces)
+    if not found:
+        raise MvbenchError(f"character bank {folder} holds no portraits for item {item.id!r}",
+                           hint=f"add images named after the characters ({', '.join(item.characters) or 'NAME'}).jpg")
+    return found
+
+
+def load_rgb(path: str | Path) -> np.ndarray:
+    """An image file as RGB ``uint8`` ``[H, W, 3]``."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
+    except OSError as exc:
+        raise MvbenchError(f"cannot read portrait {path}: {exc}") from exc
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class EmbeddingCache:
+    """Portrait embeddings on disk, keyed by the backend fingerprint and the file's content hash.
+
+    Files: ``folder/<sha256(fingerprint)[:16]>/<sha256(portrait bytes)>.npy``. The bank folder itself
+    is never written to.
+    """
+
+    folder: Path
+
+    def _path(self, fingerprint: str, digest: str) -> Path:
+        fp = hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
+        return self.folder / fp / f"{digest}.npy"
+
+    def get(self, fingerprint: str, digest: str) -> np.ndarray | None:
+        path = self._path(fingerprint, digest)
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+
+    def put(self, fingerprint: str, digest: str, emb: np.ndarray) -> None:
+        path = self._path(fingerprint, digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(tmp, np.asarray(emb, dtype=np.float64), allow_pickle=False)
+        os.replace(tmp, path)
+
+
+def default_cache() -> EmbeddingCache:
+    from mvbench.weights import mvbench_home
+
+    return EmbeddingCache(mvbench_home() / "cache" / "face_bank")
+
+
+@dataclass
+class CharacterBank:
+    """Portrait embeddings with the character each row belongs to."""
+
+    names: list[str]
+    embeddings: np.ndarray  # [n, d] float64
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def characters(self) -> list[str]:
+        return sorted(set(self.names))
+
+    def match(self, embedding: np.ndarray, metric: str, threshold: float) -> FaceMatch:
+        """Nearest portrait's character if its distance is ``<= threshold``, else ``name=None``."""
+        if not self.names:
+            return FaceMatch(None, float("inf"))
+        dist = face_distance(np.asarray(embedding)[None], self.embeddings, metric)[0]
+        j = int(np.argmin(dist))
+        d = float(dist[j])
+        return FaceMatch(self.names[j] if d <= threshold else None, d)
+
+
+def build_bank(backend: FaceBackend, portraits: Mapping[str, Iterable[str | Path]],
+               cache: EmbeddingCache | None = None) -> CharacterBank:
+    """Embed every face of every portrait (one row per face, as ``DeepFace.find`` indexes a folder)."""
+    names: list[str] = []
+    rows: list[np.ndarray] = []
+    sources: list[str] = []
+    fingerprint = backend.fingerprint()
+    for name, paths in portraits.items():
+        for path in paths:
+            path = Path(path)
+            digest = _file_sha256(path)
+            emb = cache.get(fingerprint, digest) if cache is not None else None
+            if emb is None:
+                emb = np.atleast_2d(np.asarray(backend.embed(load_rgb(path)), dtype=np.float64))
+                if cache is not None:
+                    cache.put(fingerprint, digest, emb)
+            for row in emb:
+                names.append(name)
+                rows.append(row)
+                sources.append(str(path))
+    if not rows:
+        return CharacterBank([], np.zeros((0, 0)), [])
+    return CharacterBank(names, np.stack(rows), sources)

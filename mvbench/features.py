@@ -1,0 +1,84 @@
+"""On-disk feature cache: one ``.npy`` file per encoded clip, keyed by what determines it.
+
+The key is the sha256 of (video file content hashes, frame ranges, sampling, encoder name,
+encoder weights sha256, preprocessing). A re-run, or a run resumed after a crash, reloads every
+clip that finished and encodes only the rest. Files are written atomically, so a killed run leaves
+no half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from mvbench.scorers.base import ClipRequest
+
+_HASH_MEMO: dict[tuple[str, int, int], str] = {}
+
+
+def content_hash(path: str | Path) -> str:
+    """sha256 of a file's bytes, memoised per (path, size, mtime) for the process."""
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _HASH_MEMO:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                h.update(block)
+        _HASH_MEMO[key] = h.hexdigest()
+    return _HASH_MEMO[key]
+
+
+def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int) -> str:
+    payload = {
+        "videos": [[content_hash(v.path), v.start, v.end] for v in req.videos],
+        "sampling": req.sampling,
+        "num_frames": num_frames,
+        "stride": req.stride,
+        "encoder": {k: encoder_desc.get(k) for k in ("name", "weights_sha256", "preprocess")},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class FeatureCache:
+    """``root/<encoder>/<key[:2]>/<key>.npy``; ``root=None`` disables caching."""
+
+    def __init__(self, root: str | Path | None):
+        self.root = Path(root) if root is not None else None
+        self.hits = 0
+        self.writes = 0
+
+    def _path(self, encoder: str, key: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder)
+        return self.root / safe / key[:2] / f"{key}.npy"
+
+    def get(self, encoder: str, key: str) -> np.ndarray | None:
+        if self.root is None:
+            return None
+        path = self._path(encoder, key)
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        self.hits += 1
+        return arr
+
+    def put(self, encoder: str, key: str, value: np.ndarray) -> None:
+        if self.root is None:
+            return
+        path = self._path(encoder, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.save(fh, value, allow_pickle=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.writes += 1

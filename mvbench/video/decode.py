@@ -1,0 +1,109 @@
+"""Decoding with PyAV. Frames come out as uint8 RGB ``[N, H, W, 3]``; nothing is re-encoded.
+
+Errors (unreadable container, no video stream, fewer frames than the index asked for) are raised
+as :class:`~mvbench.errors.VideoDecodeError` naming the file, so that the runner can record them
+as a per-item failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mvbench.errors import VideoDecodeError
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    num_frames: int
+    fps: float
+    width: int
+    height: int
+
+
+def _open(path: str | Path):
+    import av
+
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise VideoDecodeError(f"{path}: cannot open video ({exc})",
+                               hint="check that the file is a complete, playable video") from exc
+    if not container.streams.video:
+        container.close()
+        raise VideoDecodeError(f"{path}: the file has no video stream")
+    return container
+
+
+def count_frames(path: str | Path) -> int:
+    """Number of frames actually decodable (decodes the whole stream; exact, unlike metadata)."""
+    import av
+
+    container = _open(path)
+    n = 0
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for _ in container.decode(stream):
+            n += 1
+    except av.FFmpegError as exc:
+        raise VideoDecodeError(f"{path}: decoding failed after {n} frames ({exc})",
+                               hint="the file is corrupt or truncated; re-export it") from exc
+    finally:
+        container.close()
+    return n
+
+
+def probe(path: str | Path, exact: bool = False) -> VideoInfo:
+    """Frame count, fps and size. Frame count from container metadata unless ``exact`` (full decode)
+    or the container does not record it."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate or stream.guessed_rate or 0.0)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        n = int(stream.frames or 0)
+    finally:
+        container.close()
+    if exact or n <= 0:
+        n = count_frames(path)
+    if n <= 0:
+        raise VideoDecodeError(f"{path}: the video has zero frames")
+    return VideoInfo(n, fps, width, height)
+
+
+def decode_frames(path: str | Path, indices: list[int]) -> torch.Tensor:
+    """Frames at ``indices`` (any order, repeats allowed) as uint8 ``[len(indices), H, W, 3]``."""
+    import av
+
+    if not indices:
+        raise ValueError("no frame indices given")
+    wanted = set(indices)
+    last = max(wanted)
+    got: dict[int, np.ndarray] = {}
+    container = _open(path)
+    i = -1
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        for i, frame in enumerate(container.decode(stream)):
+            if i in wanted:
+                got[i] = frame.to_ndarray(format="rgb24")
+            if i >= last:
+                break
+    except av.FFmpegError as exc:
+        raise VideoDecodeError(f"{path}: decoding failed at frame {i + 1} ({exc})",
+                               hint="the file is corrupt or truncated; re-export it") from exc
+    finally:
+        container.close()
+    missing = sorted(k for k in wanted if k not in got)
+    if missing:
+        raise VideoDecodeError(
+            f"{path}: needed frame {missing[0]} but the video ends after {i + 1} decodable frames",
+            hint="the file is truncated or shorter than its metadata says; re-export it",
+        )
+    return torch.from_numpy(np.stack([got[k] for k in indices]))
+

@@ -26,7 +26,7 @@ def fmt(value: float | None, decimals: int) -> str:
 
 def fmt_signed(value: float, decimals: int) -> str:
     text = f"{value:+.{decimals}f}"
-    return "±" + text[1:] if float(text) == 0 else text
+    return text[1:] if float(text) == 0 else text
 
 
 @dataclass(frozen=True)

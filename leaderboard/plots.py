@@ -13,6 +13,8 @@ from pathlib import Path
 from leaderboard.board import Board, Column, Row
 
 BEST_COLOR, SECOND_COLOR, OTHER_COLOR = "#1b7837", "#7fbf7b", "#9e9e9e"
+#: longer row names are shortened on the axis
+LABEL_CHARS = 32
 
 
 def _bars(ax, board: Board, col: Column, rows: list[Row]) -> None:
@@ -21,7 +23,7 @@ def _bars(ax, board: Board, col: Column, rows: list[Row]) -> None:
         cell = row.cell(col.key)
         if cell.value is None:
             continue
-        names.append(row.name)
+        names.append(row.name if len(row.name) <= LABEL_CHARS else row.name[: LABEL_CHARS - 1] + "…")
         values.append(cell.value)
         if cell.ci95 is not None:
             lower.append(max(cell.value - cell.ci95[0], 0.0))
@@ -32,7 +34,11 @@ def _bars(ax, board: Board, col: Column, rows: list[Row]) -> None:
             upper.append(spread)
         colors.append({"best": BEST_COLOR, "second": SECOND_COLOR}.get(cell.mark or "", OTHER_COLOR))
     positions = list(range(len(values)))
-    ax.barh(positions, values, xerr=[lower, upper], color=colors, capsize=3, ecolor="#333333")
+    ax.barh(positions, values, color=colors)
+    spread = [i for i in positions if lower[i] > 0 or upper[i] > 0]  # published rows often have none
+    if spread:
+        ax.errorbar([values[i] for i in spread], spread, xerr=[[lower[i] for i in spread], [upper[i] for i in spread]],
+                    fmt="none", ecolor="#333333", capsize=3)
     ax.set_yticks(positions, labels=names, fontsize=8)
     ax.invert_yaxis()
     ax.set_title(col.heading, fontsize=9)
@@ -55,7 +61,7 @@ def bar_chart_figure(board: Board, key: str):
     from matplotlib.figure import Figure
 
     col = next(c for c in board.number_columns if c.key == key)
-    fig = Figure(figsize=(6.0, 0.45 * max(len(board.rows), 2) + 1.0))
+    fig = Figure(figsize=(6.0, 0.45 * max(len(board.rows), 2) + 1.0), layout="constrained")
     _bars(fig.add_subplot(1, 1, 1), board, col, board.rows)
     return fig
 
@@ -67,11 +73,10 @@ def comparison_figure(board: Board):
     cols = [c for c in board.number_columns if any(r.cell(c.key).value is not None for r in board.rows)]
     ncols = min(3, max(len(cols), 1))
     nrows = max(1, math.ceil(len(cols) / ncols))
-    fig = Figure(figsize=(4.2 * ncols, (0.4 * max(len(board.rows), 2) + 1.2) * nrows))
+    fig = Figure(figsize=(4.6 * ncols, (0.4 * max(len(board.rows), 2) + 1.2) * nrows), layout="constrained")
     for i, col in enumerate(cols):
         _bars(fig.add_subplot(nrows, ncols, i + 1), board, col, board.rows)
     fig.suptitle(board.title, fontsize=10)
-    fig.tight_layout()
     return fig
 
 

@@ -20,7 +20,7 @@ CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
 table{border-collapse:collapse;margin:12px 0}th,td{padding:4px 10px;border-bottom:1px solid #ddd}
-th{background:#f4f4f4;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f4f4f4;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 th button{font:inherit;font-weight:600;background:none;border:0;cursor:pointer;padding:0}
 td.best b{color:#1b5e20}td.second u{text-decoration-thickness:2px}.spread{color:#666;font-size:90%}
 tr.flagged td{background:#fff8e1}.notes li{color:#555}pre{background:#f7f7f7;padding:8px;overflow:auto}

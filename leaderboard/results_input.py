@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from leaderboard.errors import LeaderboardError
@@ -12,26 +11,11 @@ REQUIRED = ("model", "suite", "metrics")
 
 
 def read_results(path: str | Path) -> dict:
-    """Load and check one results file; errors name the file and what is wrong with it."""
-    path = Path(path)
-    try:
-        from mvbench.results import load_results  # the project's validating loader, when present
-    except ImportError:  # pragma: no cover - only before mvbench.results exists
-        load_results = None
-    if load_results is not None:
-        try:
-            return load_results(path)
-        except LeaderboardError:
-            raise
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise LeaderboardError(f"{path}: not a readable results file ({exc})") from exc
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise LeaderboardError(f"{path}: results file not found") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LeaderboardError(f"{path}: not a readable results file ({exc})",
-                               hint="pass files written by `mvbench evaluate`") from exc
+    """Load a results file with :func:`mvbench.results.load_results` and check the fields tables and
+    comparisons rely on; errors name the file and what is wrong with it."""
+    from mvbench.results import load_results
+
+    doc = load_results(path)
     check_results(doc, str(path))
     return doc
 

@@ -4,20 +4,31 @@ Every public metric function is importable from here, e.g. ``from metrics import
 """
 
 from metrics.bootstrap import bootstrap_ci
-from metrics.confusion import ConfusionResult, confusion_degree, frame_text_consistency, video_text_consistency
+from metrics.confusion import (
+    ConfusionResult,
+    confusion_degree,
+    frame_text_consistency,
+    video_text_consistency,
+)
 from metrics.consistency import semantic_consistency, sequence_consistency, visual_consistency
 from metrics.frechet import frechet_distance, frechet_distance_bootstrap, psd_sqrt, trace_sqrt_product
 from metrics.gaussian_stats import GaussianStats, merge_stats
+from metrics.identity import IdCounts, IdScores, id_scores, id_scores_bootstrap, precision_recall_f1
 
 __all__ = [
     "ConfusionResult",
     "GaussianStats",
+    "IdCounts",
+    "IdScores",
     "bootstrap_ci",
     "confusion_degree",
     "frame_text_consistency",
     "frechet_distance",
     "frechet_distance_bootstrap",
+    "id_scores",
+    "id_scores_bootstrap",
     "merge_stats",
+    "precision_recall_f1",
     "psd_sqrt",
     "semantic_consistency",
     "sequence_consistency",

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mvbench.encoders import VideoEncoder, VideoTextEncoder, create_encoder
+from mvbench.encoders import VideoEncoder, create_encoder
 from mvbench.errors import MvbenchError, VideoDecodeError
 from mvbench.features import FeatureCache, clip_key
 from mvbench.results import build_results
@@ -87,7 +87,19 @@ class EncoderPool:
         return {name: enc.describe() for name, enc in self._encoders.items()}
 
     def truncated_prompts(self) -> dict[str, int]:
-        return {n: e.truncated_prompts for n, e in self._encoders.items() if isinstance(e, VideoTextEncoder)}
+        return {n: int(getattr(e, "truncated_prompts", 0)) for n, e in self._encoders.items()}
+
+
+#: encoder calls always see a multiple of this many rows (padding with copies), so that a clip's
+#: features do not depend on which other clips share its batch (BLAS kernels treat remainder rows
+#: of a tile differently); this makes results independent of batch size, resume and sharding.
+PAD_MULTIPLE = 8
+
+
+def _pad_rows(x: torch.Tensor) -> torch.Tensor:
+    n = x.shape[0]
+    extra = -n % PAD_MULTIPLE
+    return torch.cat([x, x[:1].expand(extra, *x.shape[1:])]) if extra else x
 
 
 def _autocast(device: str):
@@ -149,13 +161,13 @@ def compute_requests(requests: Iterable[Request], options: dict | None = None, *
     unique = list(dict.fromkeys(requests))
 
     texts: dict[str, list[TextRequest]] = {}
-    clips: dict[str, list[ClipRequest]] = {}
+    clips: dict[tuple[str, int | None], list[ClipRequest]] = {}  # batched by encoder and clip length
     frames: list[FrameRequest] = []
     for r in unique:
         if isinstance(r, TextRequest):
             texts.setdefault(r.encoder, []).append(r)
         elif isinstance(r, ClipRequest):
-            clips.setdefault(r.encoder, []).append(r)
+            clips.setdefault((r.encoder, r.num_frames), []).append(r)
         elif isinstance(r, FrameRequest):
             frames.append(r)
         else:
@@ -164,18 +176,20 @@ def compute_requests(requests: Iterable[Request], options: dict | None = None, *
     bs = int(opts["batch_size"])
     for name, reqs in texts.items():
         enc = encoders.get(name)
-        if not isinstance(enc, VideoTextEncoder):
+        if not callable(getattr(enc, "encode_text", None)):
             raise MvbenchError(f"encoder {name!r} has no text tower; it cannot score prompts")
         for i in range(0, len(reqs), bs):
             chunk = reqs[i:i + bs]
             with torch.inference_mode(), _autocast(opts["device"]):
-                emb = enc.encode_text([r.text for r in chunk]).float().cpu().numpy()
+                texts_in = [r.text for r in chunk]
+                texts_in += [""] * (-len(texts_in) % PAD_MULTIPLE)
+                emb = enc.encode_text(texts_in).float().cpu().numpy()
             for r, e in zip(chunk, emb):
                 out[r] = e
             stats.texts_encoded += len(chunk)
 
     with ThreadPoolExecutor(max_workers=int(opts["num_workers"])) as pool:
-        for name, reqs in clips.items():
+        for (name, _n), reqs in clips.items():
             enc = encoders.get(name)
             desc = enc.describe()
             todo: list[tuple[ClipRequest, str]] = []
@@ -201,7 +215,7 @@ def compute_requests(requests: Iterable[Request], options: dict | None = None, *
                 if good:
                     x = torch.stack([g[2] for g in good]).to(opts["device"], non_blocking=True)
                     with torch.inference_mode(), _autocast(opts["device"]):
-                        feats = enc.encode_video(x).float().cpu().numpy()
+                        feats = enc.encode_video(_pad_rows(x)).float().cpu().numpy()
                     for (r, k, _), f in zip(good, feats):
                         f = np.ascontiguousarray(f, dtype=np.float32)
                         cache.put(name, k, f)

@@ -160,3 +160,55 @@ def test_aggregate_mean_std_ci_and_degenerate_count():
     assert "frame-level prompts have an own-segment similarity" in cd["warnings"][0]
     assert agg["frame_text_consistency"]["higher_is_better"] is True
     json.dumps(agg, allow_nan=False)
+
+
+def test_end_to_end_with_the_runner_and_tiny_encoder(tmp_path, tiny_encoder):
+    from mvbench.results import load_results, write_results
+    from mvbench.runner import run_evaluation
+    from mvbench.submission import Submission
+    from mvbench.video.write import write_video
+
+    suite = parse_suite({"suite": "cd-e2e", "version": "1", "items": [
+        {"id": "one", "global_prompt": "a red ball rolls, stops, then a blue cube falls",
+         "scenes": [{"prompt": "whole", "frame_prompts": ["a red ball rolls", "a red ball stops",
+                                                          "a blue cube falls", "a blue cube rests"]}]},
+        {"id": "two", "scenes": [
+            {"prompt": "first scene", "frame_prompts": ["green field", "grey sky"],
+             "frame_ranges": [[0, 6], [6, 16]]},
+            {"prompt": "second scene: a boat at sea"}]},
+    ]})
+    rng = np.random.default_rng(0)
+    root = tmp_path / "sub"
+    for item_id, n_scenes in (("one", 1), ("two", 2)):
+        for k in range(1, n_scenes + 1):
+            write_video(root / item_id / f"scene_{k}.mp4",
+                        rng.integers(0, 255, (16, 32, 32, 3), dtype=np.uint8), fps=8.0)
+    (root / "submission.json").write_text(json.dumps({"model": "noise", "version": "1", "fps": 8}))
+    metrics = ["confusion_degree", "video_text_consistency", "frame_text_consistency"]
+    res = run_evaluation(suite, Submission.open(root), metrics,
+                         {"encoder": "tiny", "no_cache": True, "progress": False, "cd_eps": 1e-9},
+                         encoders={"tiny": tiny_encoder})
+    assert res["failures"] == {}
+    assert res["config"]["scorers"]["confusion"]["cd_segment_frames"] == 8
+    assert res["config"]["scorers"]["confusion"]["cd_boundaries"] == "auto"
+    det_one = res["items"]["one"]["details"]["confusion"]
+    det_two = res["items"]["two"]["details"]["confusion"]
+    assert det_one["F"] == 4 and det_one["segments"] == [[1, 0, 4], [1, 4, 8], [1, 8, 12], [1, 12, 16]]
+    assert det_two["F"] == 3 and det_two["segments"] == [[1, 0, 6], [1, 6, 16], [2, 0, 16]]
+    assert det_two["boundaries"] == ["equal", "ranges"]
+    for item_id, det in (("one", det_one), ("two", det_two)):
+        usable = [v for v in det["cd_per_prompt"] if v is not None]
+        if "confusion_degree" in res["items"][item_id]["scores"]:
+            assert res["items"][item_id]["scores"]["confusion_degree"] == pytest.approx(np.mean(usable), abs=1e-5)
+    for m in metrics:
+        assert res["metrics"][m]["n"] >= 1 and res["metrics"][m]["std"] is not None
+    assert "degenerate_prompts" in res["metrics"]["confusion_degree"]
+    path = write_results(tmp_path / "r.json", res)
+    assert load_results(path)["metrics"]["confusion_degree"]["F"] == [3, 4]
+    # 1-frame segment clips and the 8-frame whole-video clip of one encoder are batched separately
+    single = run_evaluation(suite, Submission.open(root), metrics,
+                            {"encoder": "tiny", "no_cache": True, "progress": False, "cd_segment_frames": 1,
+                             "batch_size": 16},
+                            encoders={"tiny": tiny_encoder})
+    assert single["failures"] == {}
+    assert single["config"]["scorers"]["confusion"]["cd_segmentation"] == "single-middle-frame"

@@ -17,6 +17,10 @@ COMMANDS: list[str] = [
     "validate",
     "weights",
     "import-vbench",
+    "import-moviebench",
+    "leaderboard",
+    "compare",
+    "fvd-stats",
 ]
 
 

@@ -17,6 +17,9 @@ _BUILDERS: dict[str, str] = {
     "tiny": "mvbench.encoders.viclip:build_tiny",
     "viclip-l14": "mvbench.encoders.viclip:build_viclip_l14",
     "viclip-b16": "mvbench.encoders.viclip:build_viclip_b16",
+    "i3d-k400": "mvbench.encoders.i3d:build_i3d_k400",
+    "i3d-torchscript": "mvbench.encoders.i3d:build_i3d_torchscript",
+    "videomae-v2-g": "mvbench.encoders.videomae:build_videomae_v2_g",
 }
 _PREFIX_BUILDERS: dict[str, str] = {
     "clip:": "mvbench.encoders.openclip:build_openclip",

@@ -199,7 +199,9 @@ class I3DEncoder(VideoEncoder):
 
     def __init__(self, module: nn.Module, weights_sha256: str | None = None,
                  calibrated: bool = True, precision: str = "bf16"):
-        self.module = module.eval().requires_grad_(False)
+        self.module = module.eval()
+        for param in self.module.parameters():  # (ScriptModules have no requires_grad_())
+            param.requires_grad_(False)
         self.weights_sha256 = weights_sha256
         self.calibrated = calibrated
         self.precision = precision

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -56,12 +57,13 @@ class ViTConfig:
 
 
 def sinusoid_table(num_positions: int, dim: int) -> torch.Tensor:
-    """``[num_positions, dim]`` table: ``p / 10000^(2 floor(j/2) / dim)``, sin on even, cos on odd ``j``."""
-    pos = torch.arange(num_positions, dtype=torch.float64)[:, None]
-    j = torch.arange(dim, dtype=torch.float64)[None, :]
-    angle = pos / torch.pow(10000.0, 2.0 * torch.div(j, 2, rounding_mode="floor") / dim)
-    table = torch.where(j.long() % 2 == 0, torch.sin(angle), torch.cos(angle))
-    return table.float()
+    """``[num_positions, dim]`` table: ``p / 10000^(2 floor(j/2) / dim)``, sin on even, cos on odd ``j``.
+
+    Built with numpy in float64 on the CPU (also when a ``torch.device("meta")`` context is active)."""
+    angle = np.arange(num_positions)[:, None] / np.power(10000.0, 2.0 * (np.arange(dim) // 2) / dim)[None, :]
+    angle[:, 0::2] = np.sin(angle[:, 0::2])
+    angle[:, 1::2] = np.cos(angle[:, 1::2])
+    return torch.from_numpy(angle.astype(np.float32))
 
 
 class Attention(nn.Module):
@@ -170,8 +172,6 @@ def load_videomae(path: str | Path, cfg: ViTConfig = ViTConfig()) -> VideoMAEv2V
         raise MvbenchError(f"{path}: cannot read the VideoMAE-v2 checkpoint ({exc})",
                            hint="fetch it again with `mvbench weights fetch videomae-v2-g`") from exc
     state = unwrap_state_dict(obj, str(path))
-    t, h, w = cfg.grid
-    model.pos_embed = sinusoid_table(t * h * w, cfg.embed_dim)[None]
     load_state_dict_strictly(model, state, str(path), assign=True)  # keeps the memory map, no copy
     return model.float().eval()
 

@@ -4,7 +4,14 @@ The DeepFace backend (``mvbench.faces.deepface_backend``) needs the ``[face]`` e
 only when used; everything else here is numpy/PIL only.
 """
 
-from mvbench.faces.backend import DISTANCE_METRICS, DetectedFace, FaceBackend, FaceBox, FaceMatch, face_distance
+from mvbench.faces.backend import (
+    DISTANCE_METRICS,
+    DetectedFace,
+    FaceBackend,
+    FaceBox,
+    FaceMatch,
+    face_distance,
+)
 from mvbench.faces.bank import (
     CharacterBank,
     EmbeddingCache,

@@ -49,6 +49,14 @@ class IdProtocol:
     jpeg_roundtrip: bool = False
     underscores_to_spaces: bool = False
 
+    def __post_init__(self):
+        if self.sampling not in ("middle", "interval"):
+            raise ValueError(f"ID protocol sampling must be 'middle' or 'interval', got {self.sampling!r}")
+        if self.frames_used not in ("all", "last"):
+            raise ValueError(f"ID protocol frames_used must be 'all' or 'last', got {self.frames_used!r}")
+        if self.num_frames < 1 or self.crop_scale <= 0:
+            raise ValueError(f"ID protocol needs num_frames >= 1 and crop_scale > 0, got {self.num_frames}, {self.crop_scale}")
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -24,6 +24,8 @@ from mvbench.scorers.base import (
 SCORERS: dict[str, str] = {
     "consistency": "mvbench.scorers.consistency:ConsistencyScorer",
     "confusion": "mvbench.scorers.confusion:ConfusionScorer",
+    "character_id": "mvbench.scorers.character_id:CharacterIdScorer",
+    "fvd": "mvbench.scorers.fvd:FVDScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -33,6 +35,16 @@ METRIC_TO_SCORER: dict[str, str] = {
     "confusion_degree": "confusion",
     "video_text_consistency": "confusion",
     "frame_text_consistency": "confusion",
+    "id_precision": "character_id",
+    "id_recall": "character_id",
+    "id_f1": "character_id",
+    "fvd": "fvd",
+    "fvd_videomae": "fvd",
+}
+
+#: names a user may pass to ``--metrics`` that stand for several metrics
+METRIC_GROUPS: dict[str, tuple[str, ...]] = {
+    "character_id": ("id_precision", "id_recall", "id_f1"),
 }
 
 DEFAULT_METRICS = ("visual_consistency", "semantic_consistency", "sequence_consistency")
@@ -43,10 +55,20 @@ def scorer_class(name: str) -> type[Scorer]:
     return getattr(importlib.import_module(module), cls)
 
 
+def expand_metric_names(metrics: list[str]) -> list[str]:
+    """Replace group names (:data:`METRIC_GROUPS`) by their metrics; order kept, no duplicates."""
+    out: list[str] = []
+    for m in metrics:
+        for name in METRIC_GROUPS.get(m, (m,)):
+            if name not in out:
+                out.append(name)
+    return out
+
+
 def scorers_for_metrics(metrics: list[str]) -> list[str]:
     """Scorer names needed for the requested metric names (order kept, no duplicates)."""
     out: list[str] = []
-    for m in metrics:
+    for m in expand_metric_names(metrics):
         if m not in METRIC_TO_SCORER:
             raise MvbenchError(f"unknown metric {m!r}", hint="known metrics: " + ", ".join(sorted(METRIC_TO_SCORER)))
         s = METRIC_TO_SCORER[m]
@@ -57,6 +79,6 @@ def scorers_for_metrics(metrics: list[str]) -> list[str]:
 
 __all__ = [
     "ClipRequest", "FrameRequest", "ItemScore", "ItemVideos", "MetricInfo", "Request", "Scorer",
-    "TextRequest", "VideoRef", "SCORERS", "METRIC_TO_SCORER", "DEFAULT_METRICS", "scorer_class",
+    "TextRequest", "VideoRef", "SCORERS", "METRIC_TO_SCORER", "DEFAULT_METRICS", "METRIC_GROUPS", "expand_metric_names", "scorer_class",
     "scorers_for_metrics",
 ]

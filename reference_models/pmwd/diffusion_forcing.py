@@ -16,7 +16,8 @@ denoising steps frame ``f`` has taken after iteration ``r``:
     P[r, f] = clip(r - step_size * (f // block), 0, N),   r = 0 .. N + step_size * (ceil(L / block) - 1)
 
 Row 0 is pure noise, the last row is clean. ``step_size = 0`` is fully synchronous denoising,
-``step_size >= N`` is autoregressive (a block starts only when the previous one is clean), and values
+``step_size >= N`` is autoregressive (a block starts only when the previous one is clean; larger
+values act as ``N``), and values
 in between interpolate: a neighbour is at most ``step_size`` steps behind (Sec. 4.3, "step-size").
 This is the same staggering as SkyReels-V2's ``generate_timestep_matrix`` (``ar_step``), written as a
 closed form.
@@ -30,8 +31,8 @@ import torch
 
 
 def num_iterations(num_frames: int, num_steps: int, step_size: int, block: int = 1) -> int:
-    """Iterations needed until every frame is clean: ``N + step_size * (ceil(L / block) - 1)``."""
-    return num_steps + step_size * (math.ceil(num_frames / block) - 1)
+    """Iterations until every frame is clean: ``N + min(step_size, N) * (ceil(L / block) - 1)``."""
+    return num_steps + min(int(step_size), num_steps) * (math.ceil(num_frames / block) - 1)
 
 
 def progress_matrix(num_frames: int, num_steps: int, step_size: int = 0, block: int = 1) -> torch.Tensor:
@@ -46,9 +47,10 @@ def progress_matrix(num_frames: int, num_steps: int, step_size: int = 0, block: 
         raise ValueError(f"step_size must be a non-negative integer, got {step_size}")
     if block < 1:
         raise ValueError(f"block must be at least 1, got {block}")
-    rows = num_iterations(num_frames, num_steps, int(step_size), block)
+    step_size = min(int(step_size), num_steps)  # beyond N a block would wait idle after its predecessor
+    rows = num_iterations(num_frames, num_steps, step_size, block)
     r = torch.arange(rows + 1, dtype=torch.int64)[:, None]
-    lag = int(step_size) * (torch.arange(num_frames, dtype=torch.int64) // block)[None, :]
+    lag = step_size * (torch.arange(num_frames, dtype=torch.int64) // block)[None, :]
     return (r - lag).clamp(0, num_steps)
 
 

@@ -82,7 +82,14 @@ def build_random_wan(config: dict, seed: int = 0, dtype: torch.dtype = torch.flo
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = diffusers.WanTransformer3DModel(**config)
-    return model.to(device=device, dtype=dtype).eval()
+    model = model.to(device)
+    if dtype != torch.float32:
+        # as from_pretrained(torch_dtype=...) does: cast, but keep the float32-sensitive modules in float32
+        keep = tuple(getattr(model, "_keep_in_fp32_modules", None) or ())
+        for name, param in model.named_parameters():
+            if not any(part in keep for part in name.split(".")):
+                param.data = param.data.to(dtype)
+    return model.eval()
 
 
 def load_wan_transformer(path: str | Path, dtype: torch.dtype = torch.bfloat16, device: str = "cpu"):
@@ -161,6 +168,10 @@ class WanFrameDenoiser:
 
     @torch.no_grad()
     def __call__(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor) -> torch.Tensor:
+        return self.predict(latents, timesteps, caption_ids)
+
+    def predict(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor) -> torch.Tensor:
+        """The velocity with autograd enabled (training); ``__call__`` is the same under ``no_grad``."""
         check_denoiser_inputs(latents, timesteps, caption_ids)
         caption_ids = caption_ids.to("cpu", torch.long)
         if int(caption_ids.min()) < 0 or int(caption_ids.max()) >= self.caption_embeds.shape[0]:

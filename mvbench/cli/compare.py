@@ -1,0 +1,47 @@
+"""``mvbench compare``: the regression gate between two results files (exit 0 pass, 1 regression,
+2 incomparable or bad input), with a Markdown summary for CI logs and pull-request comments."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "compare", help="compare two results files; exit 1 on a regression beyond the thresholds",
+        description="Per-metric differences between two results files with CIs, gated by thresholds. "
+                    "Exit code: 0 pass, 1 regression, 2 incomparable or bad input.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  mvbench compare results/base.json results/new.json "
+               "--max-drop sequence_consistency=0.5 --max-rise fvd=10")
+    p.add_argument("base", help="results file of the reference run")
+    p.add_argument("new", help="results file of the run under test")
+    p.add_argument("--max-drop", action="append", metavar="METRIC=X", default=[],
+                   help="fail when a higher-is-better metric drops by more than X (repeatable, or comma-separated)")
+    p.add_argument("--max-rise", action="append", metavar="METRIC=X", default=[],
+                   help="fail when a lower-is-better metric rises by more than X (repeatable, or comma-separated)")
+    p.add_argument("--force", action="store_true", help="compare even if suites, encoders or protocols differ")
+    p.add_argument("--out", metavar="PATH", help="also write the Markdown summary to this file")
+    p.set_defaults(func=run)
+
+
+def _split(values: list[str]) -> list[str]:
+    return [part for value in values for part in value.split(",") if part.strip()]
+
+
+def run(args) -> int:
+    from leaderboard.compare import compare_results, parse_thresholds
+    from leaderboard.compare_report import render_comparison
+    from leaderboard.results_input import read_results
+
+    max_drop = parse_thresholds(_split(args.max_drop), "--max-drop")
+    max_rise = parse_thresholds(_split(args.max_rise), "--max-rise")
+    base, new = read_results(args.base), read_results(args.new)
+    cmp = compare_results(base, new, args.base, args.new, max_drop=max_drop, max_rise=max_rise, force=args.force)
+    text = render_comparison(cmp)
+    sys.stdout.write(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    return cmp.exit_code

@@ -1,0 +1,210 @@
+"""FVD and content-debiased FVD of a submission against reference statistics of real videos.
+
+Clip protocol: every scene gives one clip, its first 16 frames at the native frame rate
+(``--fvd-stride S`` takes every S-th frame instead), decoded and resized exactly as the reference
+videos were by ``mvbench fvd-stats``. Scenes shorter than ``15 * S + 1`` frames give no clip (the
+item's details list them). Features: ``fvd`` uses I3D Kinetics-400 logits (``--fvd-extractor``,
+default ``i3d-k400``), ``fvd_videomae`` the VideoMAE-v2 ViT-g features of content-debiased FVD
+(Ge et al., CVPR 2024). Each needs a reference file (``--fvd-reference`` /
+``--fvd-videomae-reference``) made with the same extractor, weights and protocol.
+
+Aggregate: the squared Fréchet distance (:func:`metrics.frechet_distance`) between the Gaussian
+fit of all generated clips (suite order, so any sharding gives the same numbers) and the
+reference; a percentile 95% CI from resampling generated clips with replacement
+(:func:`metrics.frechet_distance_bootstrap`; the reference is held fixed; ``--fvd-bootstrap``
+replicates, by default ``--bootstrap`` capped at 200 for large sets); ``n`` and
+``n_reference``. With fewer clips than the feature dimension + 1 (401 for I3D, 1409 for
+VideoMAE-v2; ``--fvd-min-clips`` overrides) in either set the covariance is singular and FVD is
+biased upward by the small sample, so the value is flagged ``unreliable`` with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from metrics import GaussianStats, frechet_distance, frechet_distance_bootstrap
+from mvbench.errors import MvbenchError
+from mvbench.fvd_reference import (
+    ReferenceStats,
+    canonical_extractor,
+    check_compatible,
+    clip_protocol,
+    extractor_info,
+    load_reference,
+)
+from mvbench.scorers.base import ClipRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer
+from mvbench.stats import DECIMALS
+
+FVD_METRICS = ("fvd", "fvd_videomae")
+#: a bootstrap replicate factorises a min(n, d)-sized matrix; above this size the default number of
+#: replicates is capped at LARGE_SET_REPLICATES (about a minute on a CPU for d = 1408)
+LARGE_SET = 512
+LARGE_SET_REPLICATES = 200
+_REFERENCE_OPTION = {"fvd": "fvd_reference", "fvd_videomae": "fvd_videomae_reference"}
+
+
+@dataclass
+class _MetricSetup:
+    metric: str
+    extractor: str
+    protocol: dict
+    reference: ReferenceStats
+    reference_path: str
+
+    def request(self, scene) -> ClipRequest:
+        return ClipRequest(self.extractor, (scene,), "first", self.protocol["num_frames"], self.protocol["stride"])
+
+    @property
+    def frames_needed(self) -> int:
+        return (self.protocol["num_frames"] - 1) * self.protocol["stride"] + 1
+
+
+def _requested_metrics(options: Mapping[str, Any]) -> list[str]:
+    raw = options.get("metrics")
+    if isinstance(raw, str):
+        raw = [m.strip() for m in raw.split(",")]
+    if raw:
+        return [m for m in FVD_METRICS if m in raw]
+    given = [m for m in FVD_METRICS if options.get(_REFERENCE_OPTION[m])]
+    return given or ["fvd"]
+
+
+class FVDScorer(Scorer):
+    name = "fvd"
+    metrics = (
+        MetricInfo("fvd", False, "Fréchet Video Distance (I3D Kinetics-400 logits) to the reference set"),
+        MetricInfo("fvd_videomae", False, "content-debiased FVD (VideoMAE-v2 ViT-g features) to the reference set"),
+    )
+
+    @classmethod
+    def add_cli_arguments(cls, parser) -> None:
+        g = parser.add_argument_group("FVD (metrics fvd, fvd_videomae)")
+        g.add_argument("--fvd-reference", default=None, metavar="NPZ",
+                       help="reference statistics for metric fvd (made by `mvbench fvd-stats`)")
+        g.add_argument("--fvd-videomae-reference", default=None, metavar="NPZ",
+                       help="reference statistics for metric fvd_videomae (`mvbench fvd-stats --extractor videomae`)")
+        g.add_argument("--fvd-extractor", default=None,
+                       help="features for metric fvd: i3d-k400 (default; alias i3d) or i3d-torchscript")
+        g.add_argument("--fvd-stride", type=int, default=None,
+                       help="take every S-th frame for the 16-frame clips (default 1: native frame rate)")
+        g.add_argument("--fvd-min-clips", type=int, default=None,
+                       help="flag FVD as unreliable below this many clips (default: feature dimension + 1)")
+        g.add_argument("--fvd-bootstrap", type=int, default=None,
+                       help=f"bootstrap replicates for the FVD CI (default: --bootstrap, at most "
+                            f"{LARGE_SET_REPLICATES} when clips and dimension both exceed {LARGE_SET})")
+
+    def __init__(self, options: dict | None = None):
+        super().__init__(options)
+        self.stride = int(self.options.get("fvd_stride") or 1)
+        self.setups: dict[str, _MetricSetup] = {}
+        for metric in _requested_metrics(self.options):
+            self.setups[metric] = self._setup(metric)
+
+    def _setup(self, metric: str) -> _MetricSetup:
+        if metric == "fvd":
+            extractor = canonical_extractor(self.options.get("fvd_extractor") or "i3d-k400")
+        else:
+            extractor = "videomae-v2-g"
+        option = _REFERENCE_OPTION[metric]
+        path = self.options.get(option)
+        if not path:
+            flag = "--" + option.replace("_", "-")
+            raise MvbenchError(
+                f"metric {metric!r} needs reference statistics of real videos: pass {flag} FILE.npz",
+                hint=f"build the file once with `mvbench fvd-stats --videos REAL_DIR --extractor {extractor} "
+                     f"--out FILE.npz` (see docs/fvd.md)",
+            )
+        reference = load_reference(path)
+        preprocess, weights_sha256 = extractor_info(extractor)
+        protocol = clip_protocol(preprocess, self.stride)
+        check_compatible(reference, path, extractor, weights_sha256, protocol)
+        if reference.stats.count < 2:
+            raise MvbenchError(f"FVD reference {path} holds {reference.stats.count} clip(s); it needs at least 2")
+        return _MetricSetup(metric, extractor, protocol, reference, str(path))
+
+    def encoders(self) -> list[str]:
+        return list(dict.fromkeys(s.extractor for s in self.setups.values()))
+
+    def config(self) -> dict:
+        return {
+            "stride": self.stride,
+            "min_clips": self.options.get("fvd_min_clips"),
+            "metrics": {
+                m: {"extractor": s.extractor, "protocol": s.protocol, "reference": s.reference_path,
+                    "reference_clips": s.reference.stats.count, "reference_source": s.reference.source,
+                    "reference_weights_sha256": s.reference.weights_sha256}
+                for m, s in self.setups.items()
+            },
+        }
+
+    def requests(self, videos: ItemVideos) -> list[Request]:
+        return [s.request(scene) for s in self.setups.values() for scene in videos.scenes
+                if scene.num_frames >= s.frames_needed]
+
+    def score(self, videos: ItemVideos, results: Mapping[Request, Any]) -> ItemScore:
+        payload: dict[str, np.ndarray] = {}
+        details: dict[str, Any] = {}
+        for metric, setup in self.setups.items():
+            rows = [np.asarray(results[setup.request(scene)], dtype=np.float64)
+                    for scene in videos.scenes if scene.num_frames >= setup.frames_needed]
+            dim = setup.reference.stats.dim
+            payload[metric] = np.stack(rows) if rows else np.zeros((0, dim))
+            short = [k for k, scene in enumerate(videos.scenes, start=1) if scene.num_frames < setup.frames_needed]
+            details[f"{metric}_clips"] = len(rows)
+            if short:
+                details[f"{metric}_short_scenes"] = short
+        return ItemScore(values={}, details=details, payload=payload)
+
+    def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
+        out = {}
+        for metric, setup in self.setups.items():
+            parts = [s.payload[metric] for s in scores.values() if s.payload and metric in s.payload]
+            short = sum(len(s.details.get(f"{metric}_short_scenes", [])) for s in scores.values())
+            out[metric] = self._summary(setup, parts, short, seed)
+        return out
+
+    def _replicates(self, n: int, dim: int) -> int:
+        if self.options.get("fvd_bootstrap"):
+            return int(self.options["fvd_bootstrap"])
+        n_boot = int(self.options.get("bootstrap") or 1000)
+        return min(n_boot, LARGE_SET_REPLICATES) if min(n, dim) > LARGE_SET else n_boot
+
+    def _summary(self, setup: _MetricSetup, parts: list[np.ndarray], short: int, seed: int) -> dict:
+        ref = setup.reference.stats
+        features = np.concatenate(parts) if parts else np.zeros((0, ref.dim))
+        if features.shape[1] != ref.dim:
+            raise MvbenchError(f"{setup.extractor} features have {features.shape[1]} dimensions but the reference "
+                               f"{setup.reference_path} has {ref.dim}")
+        n = int(features.shape[0])
+        min_clips = int(self.options.get("fvd_min_clips") or ref.dim + 1)
+        warnings = []
+        if short:
+            warnings.append(f"{short} scene(s) shorter than {setup.frames_needed} frames gave no {setup.metric} clip")
+        summary: dict[str, Any] = {"mean": None, "ci95": None, "n": n, "n_reference": ref.count,
+                                   "higher_is_better": False, "std": None, "extractor": setup.extractor}
+        if n < 2:
+            warnings.append(f"{setup.metric} needs at least 2 generated clips, got {n}")
+            return summary | {"unreliable": True, "warnings": warnings}
+        for label, count in (("generated", n), ("reference", ref.count)):
+            if count < min_clips:
+                warnings.append(f"{setup.metric} from {count} {label} clips (< {min_clips}) is unreliable: "
+                                "the covariance is under-determined and the value is biased upward; compare only "
+                                "with numbers from sets of the same size")
+        n_boot = self._replicates(n, ref.dim)
+        generated = GaussianStats.from_features(features)
+        mu_ref, sigma_ref = ref.mean(), ref.covariance()
+        value = frechet_distance(generated.mean(), generated.covariance(), mu_ref, sigma_ref)
+        reps = frechet_distance_bootstrap(features, mu_ref, sigma_ref, n_boot=n_boot, seed=seed)
+        lo, hi = np.percentile(reps, [2.5, 97.5])
+        return summary | {
+            "mean": round(value, DECIMALS),
+            "ci95": [round(float(lo), DECIMALS), round(float(hi), DECIMALS)],
+            "std": round(float(reps.std(ddof=1)), DECIMALS) if n_boot > 1 else 0.0,
+            "bootstrap_resamples": n_boot,
+            "unreliable": n < min_clips or ref.count < min_clips,
+            "warnings": warnings,
+        }

@@ -1,0 +1,131 @@
+"""`mvbench compare`: exit codes for pass, regression, improvement, incomparable and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_leaderboard_support import make_results, write
+
+from leaderboard.compare import compare_results
+from mvbench.cli import main
+
+BASE = {"sequence_consistency": 47.45, "fvd": 720.0, "confusion_degree": 0.20}
+
+
+def items(scores: list[float]) -> dict:
+    return {f"item-{i}": {"scores": {"sequence_consistency": s}, "details": {}} for i, s in enumerate(scores)}
+
+
+@pytest.fixture()
+def base(tmp_path):
+    return write(tmp_path, "base.json", make_results("model", BASE, items=items([40.0, 47.0, 55.35])))
+
+
+def new_file(tmp_path, name="new.json", item_scores=(40.0, 47.0, 55.35), **changes):
+    means = {**BASE, **changes}
+    return write(tmp_path, name, make_results("model", means, version="2", items=items(list(item_scores))))
+
+
+def run(capsys, *argv):
+    code = main(["compare", *map(str, argv)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_pass_within_thresholds(tmp_path, base, capsys):
+    new = new_file(tmp_path, sequence_consistency=47.0, fvd=729.0)  # drop 0.45 <= 0.5, rise 9 <= 10
+    code, out, _ = run(capsys, base, new, "--max-drop", "sequence_consistency=0.5", "--max-rise", "fvd=10")
+    assert code == 0
+    assert out.startswith("## mvbench compare: PASS")
+    assert "| sequence_consistency ↑ | 47.45 [46.95, 47.95] | 47.00 [46.50, 47.50] | -0.45 |" in out
+
+
+def test_regression_beyond_a_threshold(tmp_path, base, capsys):
+    new = new_file(tmp_path, fvd=731.0)
+    code, out, _ = run(capsys, base, new, "--max-rise", "fvd=10")
+    assert code == 1
+    assert "REGRESSION" in out and "Regressions: fvd" in out and "**regression**" in out
+    new2 = new_file(tmp_path, "n2.json", sequence_consistency=46.9)
+    assert run(capsys, base, new2, "--max-drop", "sequence_consistency=0.5,fvd=1")[0] == 2  # fvd: wrong direction
+    assert run(capsys, base, new2, "--max-drop", "sequence_consistency=0.5")[0] == 1
+
+
+def test_improvement_passes_and_is_reported(tmp_path, base, capsys):
+    new = new_file(tmp_path, sequence_consistency=50.0, fvd=600.0, confusion_degree=0.1)
+    code, out, _ = run(capsys, base, new, "--max-drop", "sequence_consistency=0", "--max-rise", "fvd=0")
+    assert code == 0
+    assert out.count("| improved |") == 3
+
+
+def test_ungated_worsening_does_not_fail(tmp_path, base, capsys):
+    new = new_file(tmp_path, confusion_degree=0.5)
+    code, out, _ = run(capsys, base, new)
+    assert code == 0 and "worse (no gate)" in out
+
+
+def test_paired_difference_ci_matches_a_numpy_bootstrap(tmp_path, base):
+    from leaderboard.results_input import read_results
+
+    new_scores = [41.0, 46.0, 57.0]
+    new = new_file(tmp_path, item_scores=new_scores, sequence_consistency=48.0)
+    cmp = compare_results(read_results(base), read_results(new))
+    row = next(m for m in cmp.metrics if m.metric == "sequence_consistency")
+    diffs = np.array(new_scores) - np.array([40.0, 47.0, 55.35])
+    rng = np.random.default_rng(0)
+    means = diffs[rng.integers(0, 3, size=(1000, 3))].mean(axis=1)
+    lo, hi = np.quantile(means, [0.025, 0.975])
+    assert row.paired["mean"] == pytest.approx(diffs.mean(), abs=1e-6)
+    assert row.paired["ci95"] == pytest.approx([lo, hi], abs=1e-6)
+    assert row.delta == pytest.approx(48.0 - 47.45)
+
+
+@pytest.mark.parametrize("change", [
+    {"suite": ("mvbench-demo", "1", "00" * 32)},
+    {"suite": ("mvbench-demo", "2", "ab" * 32)},
+    {"weights_sha": "ee" * 32},
+    {"calibrated": False},
+    {"config": {"metrics": [], "encoder": "viclip-b16", "seed": 0, "bootstrap": 1000, "batch_size": 4}},
+])
+def test_incomparable_runs_exit_2_unless_forced(tmp_path, base, capsys, change):
+    new = write(tmp_path, "other.json", make_results("model", BASE, **change))
+    code, out, _ = run(capsys, base, new)
+    assert code == 2 and "INCOMPARABLE" in out and "Not comparable" in out
+    code, out, _ = run(capsys, base, new, "--force")
+    assert code == 0 and "Compared anyway (--force)" in out
+
+
+def test_runtime_settings_do_not_make_runs_incomparable(tmp_path, base, capsys):
+    cfg = {"metrics": ["fvd"], "encoder": "viclip-l14", "seed": 0, "bootstrap": 200, "batch_size": 64}
+    new = write(tmp_path, "n.json", make_results("model", BASE, config=cfg))
+    assert run(capsys, base, new)[0] == 0
+
+
+@pytest.mark.parametrize("args", [
+    ["--max-drop", "sequence_consistency"],
+    ["--max-drop", "sequence_consistency=-1"],
+    ["--max-drop", "sequence_consistency=abc"],
+    ["--max-rise", "sequence_consistency=1"],
+    ["--max-rise", "no_such_metric=1"],
+])
+def test_bad_thresholds_exit_2(tmp_path, base, capsys, args):
+    new = new_file(tmp_path)
+    code, _, err = run(capsys, base, new, *args)
+    assert code == 2 and "error" in err
+
+
+def test_malformed_input_exits_2(tmp_path, base, capsys):
+    junk = tmp_path / "junk.json"
+    junk.write_text("[1, 2")
+    code, _, err = run(capsys, base, junk)
+    assert code == 2 and "junk.json" in err
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text('{"schema": "something/1"}')
+    assert run(capsys, base, wrong)[0] == 2
+    assert run(capsys, base, tmp_path / "missing.json")[0] == 2
+
+
+def test_gated_metric_without_a_value_in_new_is_a_regression(tmp_path, base, capsys):
+    new = write(tmp_path, "n.json", make_results("model", {**BASE, "fvd": None}))
+    code, out, _ = run(capsys, base, new, "--max-rise", "fvd=10", "--out", tmp_path / "summary.md")
+    assert code == 1 and "missing" not in out.split("| fvd ↓")[1].split("\n")[0]
+    assert (tmp_path / "summary.md").read_text() == out

@@ -1,0 +1,28 @@
+"""A 2-process gloo run (torchrun) gives exactly the single-process numbers (issue 3)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.timeout(420)
+def test_two_process_gloo_equals_single_process(demo_videos, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    common = ["evaluate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--encoder", "tiny",
+              "--device", "cpu", "--no-cache", "--no-progress"]
+    single = subprocess.run([sys.executable, "-m", "mvbench", *common, "--out", str(tmp_path / "one.json")],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert single.returncode == 0, single.stderr
+    multi = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                            "-m", "mvbench", *common, "--out", str(tmp_path / "two.json")],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert multi.returncode == 0, multi.stderr[-3000:]
+    one = json.loads((tmp_path / "one.json").read_text())
+    two = json.loads((tmp_path / "two.json").read_text())
+    assert two["runtime"]["world_size"] == 2 and one["runtime"]["world_size"] == 1
+    assert one["metrics"] == two["metrics"]
+    assert one["items"] == two["items"]
+    assert one["failures"] == two["failures"]

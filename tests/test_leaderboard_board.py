@@ -1,0 +1,132 @@
+"""Leaderboards built from generated results files: marks, order, missing metrics, suites, flags, plots."""
+
+from __future__ import annotations
+
+import pytest
+from test_leaderboard_support import make_results, write
+
+from leaderboard.board import add_measured_rows, board_from_paper, board_from_results
+from leaderboard.errors import MixedSuitesError
+from leaderboard.paper_tables import load_paper_table
+from leaderboard.render import render
+from mvbench.cli import main
+
+MEANS = {
+    "alpha": {"visual_consistency": 60.0, "semantic_consistency": 24.0, "fvd": 700.0},
+    "beta": {"visual_consistency": 72.5, "semantic_consistency": 22.0, "fvd": 900.0},
+    "gamma": {"visual_consistency": 65.25, "semantic_consistency": 25.5},  # no FVD
+}
+
+
+@pytest.fixture()
+def three(tmp_path):
+    return [write(tmp_path, f"{n}.json", make_results(n, m)) for n, m in MEANS.items()]
+
+
+def marks(board):
+    return {(r.name, k): c.mark for r in board.rows for k, c in r.cells.items() if c.mark}
+
+
+def test_columns_order_marks_and_missing_metric(three):
+    board = board_from_results(three)
+    assert [c.key for c in board.number_columns] == ["visual_consistency", "semantic_consistency", "fvd"]
+    # default order: best first on the first column (visual, higher is better)
+    assert [r.name for r in board.rows] == ["beta", "gamma", "alpha"]
+    assert marks(board) == {
+        ("beta", "visual_consistency"): "best", ("gamma", "visual_consistency"): "second",
+        ("gamma", "semantic_consistency"): "best", ("alpha", "semantic_consistency"): "second",
+        ("alpha", "fvd"): "best", ("beta", "fvd"): "second"}  # FVD: lower is better; gamma has none
+    md = render(board, "markdown")
+    assert "| gamma | <u>65.25</u> ± 0.50 | **25.50** ± 0.50 | - |" in md
+    assert "FVD ↓" in md and "Visual Con. ↑" in md
+
+
+def test_sort_by_lower_is_better_metric_puts_missing_last(three):
+    board = board_from_results(three, sort="fvd")
+    assert [r.name for r in board.rows] == ["alpha", "beta", "gamma"]
+    assert [r.name for r in board_from_results(three, sort=None).rows] == ["alpha", "beta", "gamma"]
+
+
+def test_ci_styles_and_consistent_decimals(three):
+    board = board_from_results(three, metrics=["semantic_consistency"])
+    assert "| beta | 22.00 [21.50, 22.50] |" in render(board, "markdown", ci_style="brackets")
+    assert "| beta | 22.00 |" in render(board, "markdown", ci_style="none")
+    latex = render(board, "latex", ci_style="pm")
+    assert "\\textbf{25.50} $\\pm$ 0.50" in latex
+
+
+def test_mixed_suites_are_refused_unless_allowed(tmp_path):
+    a = write(tmp_path, "a.json", make_results("A", {"fvd": 1.0}))
+    b = write(tmp_path, "b.json", make_results("B", {"fvd": 2.0}, suite=("mvbench-demo", "2", "ef" * 32)))
+    with pytest.raises(MixedSuitesError, match="different suites"):
+        board_from_results([a, b])
+    board = board_from_results([a, b], allow_mixed=True)
+    assert any(n.startswith("MIXED SUITES") for n in board.notes)
+    assert "MIXED SUITES" in render(board, "markdown") and "MIXED SUITES" in render(board, "latex")
+    assert main(["leaderboard", str(a), str(b)]) == 2
+
+
+def test_uncalibrated_failed_and_unreliable_rows_are_marked_and_never_best(tmp_path):
+    paths = [
+        write(tmp_path, "a.json", make_results("cal", {"id_f1": 50.0})),
+        write(tmp_path, "b.json", make_results("tiny", {"id_f1": 90.0}, calibrated=False)),
+        write(tmp_path, "c.json", make_results("broken", {"id_f1": 40.0},
+                                               failures={"item-3": {"stage": "decode", "file": "x.mp4", "error": "eof"}})),
+        write(tmp_path, "d.json", make_results("shaky", {"id_f1": 95.0}, unreliable=("id_f1",))),
+    ]
+    board = board_from_results(paths)
+    assert marks(board) == {("cal", "id_f1"): "best", ("broken", "id_f1"): "second"}
+    md = render(board, "markdown")
+    assert "| tiny † |" in md and "| broken ‡ |" in md and "95.00 ± 0.50*" in md
+    assert "† uncalibrated encoder" in md and "‡ some items failed" in md and "* marked unreliable" in md
+
+
+def test_duplicate_model_names_are_told_apart(tmp_path):
+    a = write(tmp_path, "run1.json", make_results("same", {"fvd": 1.0}))
+    b = write(tmp_path, "run2.json", make_results("same", {"fvd": 2.0}))
+    assert sorted(r.name for r in board_from_results([a, b]).rows) == ["same (run1.json)", "same (run2.json)"]
+
+
+def test_measured_rows_beside_paper_table_with_deltas(tmp_path):
+    ours = write(tmp_path, "ours.json", make_results("TALC", {"visual_consistency": 68.0, "semantic_consistency": 20.0,
+                                                                "sequence_consistency": 44.0, "fvd": 1500.0}))
+    table = load_paper_table("mask2dit:table1")
+    board = add_measured_rows(board_from_paper(table), table, [ours])
+    measured = board.rows[-1]
+    assert not measured.published and measured.details["delta_reference"] == "TALC [2]"
+    assert measured.cell("visual_consistency").delta == pytest.approx(68.0 - 67.47)
+    assert measured.cell("fvd").delta == pytest.approx(1500.0 - 1516.59)
+    md = render(board, "markdown")
+    assert "(Δ +0.53)" in md and "(Δ -16.59)" in md
+    assert "*Published (Mask²DiT Table 1)*" in md and "*Measured with mvbench (suite mvbench-demo v1)*" in md
+    # a measured row with no namesake uses --reference
+    other = write(tmp_path, "x.json", make_results("NewModel", {"visual_consistency": 71.0}))
+    board = add_measured_rows(board_from_paper(table), table, [other], reference="Ours")
+    assert board.rows[-1].cell("visual_consistency").delta == pytest.approx(71.0 - 70.95)
+    assert board.rows[-1].cell("visual_consistency").mark == "best"  # 71.00 beats the paper's 70.95
+
+
+def test_cli_paper_with_results_and_file_outputs(tmp_path, capsys):
+    ours = write(tmp_path, "ours.json", make_results("Ours", {"visual_consistency": 70.0}))
+    assert main(["leaderboard", "--paper", "mask2dit:table1", str(ours)]) == 0
+    assert "(Δ -0.95)" in capsys.readouterr().out
+    out = tmp_path / "board.csv"
+    plots = tmp_path / "plots"
+    assert main(["leaderboard", str(ours), "--format", "csv", "--out", str(out), "--plots", str(plots)]) == 0
+    assert out.read_text().splitlines()[0].startswith("model,group,source,flags,visual_consistency")
+    for name in ("visual_consistency.png", "visual_consistency.pdf", "comparison.png", "comparison.pdf"):
+        data = (plots / name).read_bytes()
+        assert data[:4] in (b"\x89PNG", b"%PDF"), name
+    assert main(["leaderboard"]) == 2
+
+
+def test_plot_error_bars_come_from_the_ci(three):
+    from leaderboard.plots import bar_chart_figure
+
+    board = board_from_results(three, metrics=["visual_consistency"])
+    fig = bar_chart_figure(board, "visual_consistency")
+    ax = fig.axes[0]
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [72.5, 65.25, 60.0]
+    segments = [c for c in ax.collections if c.get_segments()][0].get_segments()
+    assert [(s[0][0], s[1][0]) for s in segments] == [(72.0, 73.0), (64.75, 65.75), (59.5, 60.5)]

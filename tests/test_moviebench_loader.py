@@ -1,0 +1,93 @@
+"""MovieBench shot annotations + character bank folders -> an mvbench suite (and the CLI command)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from mvbench.errors import MvbenchError
+from mvbench.moviebench_loader import link_submission, load_moviebench, parse_shot_filename, parse_timestamp
+from mvbench.suite import load_suite
+
+
+def _shot(folder, name, characters, plot="", **extra):
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"Characters": characters, "Plot": plot, "Background Description": "a kitchen",
+            "Camera Motion": "static", "Style Elements": "warm", **extra}
+    (folder / name).write_text(json.dumps(data))
+
+
+@pytest.fixture
+def dataset(tmp_path):
+    ann = tmp_path / "ann" / "1004_Juno"
+    # written out of time order on purpose
+    _shot(ann, "1004_Juno_00.10.05.500-00.10.08.000.json", {"Leah": "a girl"}, "Leah laughs.")
+    _shot(ann, "1004_Juno_00.02.01.000-00.02.04.250.json", {"Juno MacGuff": "red hoodie", "Leah": "braids"},
+          "Juno talks to Leah.")
+    _shot(ann, "1004_Juno_01.00.00.000-01.00.02.000.json", [], "An empty street.")
+    (ann / "notes.json").write_text("{}")  # not a shot file: ignored
+    bank = tmp_path / "bank" / "1004_Juno"
+    bank.mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(bank / "Juno_MacGuff.jpg")
+    (bank / "Olivia_Thirlby-Leah").mkdir()
+    Image.new("RGB", (8, 8)).save(bank / "Olivia_Thirlby-Leah" / "1_0.jpg")
+    Image.new("RGB", (8, 8)).save(bank / "Olivia_Thirlby-Leah" / "2_0.jpg")
+    Image.new("RGB", (8, 8)).save(bank / "Mac_MacGuff.jpg")  # in the bank, in no shot
+    return tmp_path
+
+
+def test_shot_file_names():
+    assert parse_timestamp("01.02.03.450") == pytest.approx(3723.45)
+    assert parse_shot_filename("1004_Juno_00.02.01.000-00.02.04.250.json") == ("1004_Juno", 121.0, 124.25)
+    with pytest.raises(MvbenchError, match="HH.MM.SS.mmm"):
+        parse_shot_filename("1004_Juno.json")
+
+
+def test_load_moviebench_builds_a_valid_suite(dataset, tmp_path):
+    doc = load_moviebench(dataset / "ann", dataset / "bank")
+    (item,) = doc["items"]
+    assert item["id"] == "1004_Juno"
+    assert [s["prompt"] for s in item["scenes"]] == ["Juno talks to Leah.", "Leah laughs.", "An empty street."]
+    assert [s["characters"] for s in item["scenes"]] == [["Juno MacGuff", "Leah"], ["Leah"], []]
+    chars = item["characters"]
+    assert chars["Juno MacGuff"]["appearance"] == "red hoodie"
+    assert [p.rsplit("/", 1)[-1] for p in chars["Leah"]["portraits"]] == ["1_0.jpg", "2_0.jpg"]
+    assert "Mac MacGuff" in chars
+    assert item["meta"]["shots"][0]["file"] == "1004_Juno_00.02.01.000-00.02.04.250.json"
+    assert item["meta"]["shots"][1]["Camera Motion"] == "static"
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps(doc))
+    suite = load_suite(path)
+    assert suite.items[0].scenes[0].characters == ("Juno MacGuff", "Leah")
+    assert len(suite.items[0].characters["Leah"].portraits) == 2
+    # prompts from several fields
+    doc2 = load_moviebench(dataset / "ann", prompt_fields=("Plot", "Background Description"))
+    assert doc2["items"][0]["scenes"][0]["prompt"] == "Juno talks to Leah. a kitchen"
+
+
+def test_errors_name_the_problem(tmp_path, dataset):
+    with pytest.raises(MvbenchError, match="does not exist"):
+        load_moviebench(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(MvbenchError, match="no MovieBench shot files"):
+        load_moviebench(tmp_path / "empty")
+    with pytest.raises(MvbenchError, match="Bad_Santa"):
+        load_moviebench(dataset / "ann", movies=["1017_Bad_Santa"])
+
+
+def test_link_submission_and_cli(dataset, tmp_path):
+    from mvbench.cli import main
+
+    gen = tmp_path / "gen" / "1004_Juno"
+    gen.mkdir(parents=True)
+    doc = load_moviebench(dataset / "ann")
+    for shot in doc["items"][0]["meta"]["shots"]:
+        (gen / shot["file"].replace(".json", ".mp4")).write_bytes(shot["file"].encode())
+    sub = link_submission(doc, tmp_path / "gen", tmp_path / "sub")
+    assert (sub / "1004_Juno" / "scene_1.mp4").read_bytes() == b"1004_Juno_00.02.01.000-00.02.04.250.json"
+    assert (sub / "submission.json").is_file()
+    out = tmp_path / "cli_suite.json"
+    assert main(["import-moviebench", str(dataset / "ann"), "--bank", str(dataset / "bank"), "--out", str(out)]) == 0
+    assert load_suite(out).items[0].id == "1004_Juno"

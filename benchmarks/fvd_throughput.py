@@ -82,7 +82,7 @@ def main() -> None:
                  "videomae": args.videomae_batch or (16 if gpu else 1)}[extractor]
         its = iters if extractor == "i3d" or gpu else max(1, iters // 2)
         rate = measure(extractor, args.device, batch, its, warmup)
-        print(f"{extractor:9s} batch {batch:3d} x {its} iters: {rate:8.2f} clips/s")
+        print(f"{extractor:9s} batch {batch:3d} x {its} iters: {rate:10.4f} clips/s ({1.0 / rate:8.2f} s/clip)")
 
 
 if __name__ == "__main__":

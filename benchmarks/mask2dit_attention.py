@@ -1,8 +1,8 @@
 """Benchmark one Mask²DiT attention call: dense-masked SDPA vs grouped vs FlexAttention vs unmasked floor.
 
 Full config (used on CUDA by default): CogVideoX-2B scale, 3 scenes x 13 latent frames x 1350 patch tokens,
-3 x 226 text tokens, 30 heads x 64, bf16. Small config (default on CPU): 3 x 2 x 64 video tokens,
-3 x 16 text tokens, 4 heads x 64, fp32.
+3 x 226 text tokens, 30 heads x 64, bf16. Small config (default on CPU): 3 x 4 x 128 video tokens,
+3 x 32 text tokens, 4 heads x 64, fp32.
 
 Reported per implementation: median time, peak extra memory (CUDA), max |diff| to the dense reference,
 the FLOPs the mask actually requires (4 * B * H * D * allowed pairs; QK^T and PV, 2 FLOPs per MAC) and the
@@ -33,7 +33,7 @@ from reference_models.mask2dit import (
 
 CONFIGS = {
     "full": dict(scenes=3, frames=13, patch_tokens=1350, text=226, heads=30, head_dim=64, dtype="bfloat16"),
-    "small": dict(scenes=3, frames=2, patch_tokens=64, text=16, heads=4, head_dim=64, dtype="float32"),
+    "small": dict(scenes=3, frames=4, patch_tokens=128, text=32, heads=4, head_dim=64, dtype="float32"),
 }
 
 

@@ -30,8 +30,20 @@ from mvbench.encoders import VideoEncoder, create_encoder
 from mvbench.errors import MvbenchError, VideoDecodeError
 from mvbench.features import FeatureCache, clip_key
 from mvbench.results import build_results
-from mvbench.scorers import ClipRequest, FrameRequest, ItemScore, ItemVideos, Request, TextRequest, VideoRef
-from mvbench.scorers import DEFAULT_METRICS, METRIC_TO_SCORER, Scorer, scorer_class, scorers_for_metrics
+from mvbench.scorers import (
+    DEFAULT_METRICS,
+    METRIC_TO_SCORER,
+    ClipRequest,
+    FrameRequest,
+    ItemScore,
+    Request,
+    Scorer,
+    TextRequest,
+    VideoRef,
+    expand_metric_names,
+    scorer_class,
+    scorers_for_metrics,
+)
 from mvbench.submission import BLOCKING, Submission
 from mvbench.suite import Suite
 from mvbench.video.decode import decode_frames
@@ -293,7 +305,9 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     ``encoders`` may supply prebuilt encoders by name (tests, notebooks).
     """
     opts = resolve_options(options)
-    metrics = list(metrics or DEFAULT_METRICS)
+    metrics = expand_metric_names(list(metrics or DEFAULT_METRICS))
+    if opts.get("suite_dir") is None and suite.source.endswith(".json") and os.path.isfile(suite.source):
+        opts["suite_dir"] = os.path.dirname(os.path.abspath(suite.source))  # relative portrait paths
     scorers = build_scorers(metrics, opts)
     rank, world = _dist_info()
 

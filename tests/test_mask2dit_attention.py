@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from test_mask2dit_masks import KINDS, reference_token_mask
 
 from reference_models.mask2dit import (
     SceneLayout,
@@ -13,7 +14,6 @@ from reference_models.mask2dit import (
     masked_attention,
     resolve_backend,
 )
-from tests.test_mask2dit_masks import KINDS, reference_token_mask
 
 TEXT, VIDEO = (3, 5, 2), (11, 7, 13)  # unequal scene lengths
 

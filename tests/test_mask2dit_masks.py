@@ -3,7 +3,13 @@
 import pytest
 import torch
 
-from reference_models.mask2dit import SceneLayout, allowed_pairs, attention_blocks, dense_mask, group_visibility
+from reference_models.mask2dit import (
+    SceneLayout,
+    allowed_pairs,
+    attention_blocks,
+    dense_mask,
+    group_visibility,
+)
 
 # Two scenes with one token per group. Rows: queries T1 T2 V1 V2; columns: keys T1 T2 V1 V2.
 # Written from the rules of the paper / issue 7: v1 per-pair; v2 text<->own video, video<->all video;

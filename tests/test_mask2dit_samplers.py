@@ -5,9 +5,9 @@ import torch
 
 pytest.importorskip("diffusers")
 from diffusers import CogVideoXDDIMScheduler, CogVideoXDPMScheduler  # noqa: E402
+from test_mask2dit_model import CHANNELS, SIZE, scene_inputs, tiny_cogvideox  # noqa: E402
 
 from reference_models.mask2dit import MultiSceneTransformer, extend_scenes, generate_scenes  # noqa: E402
-from tests.test_mask2dit_model import CHANNELS, SIZE, scene_inputs, tiny_cogvideox  # noqa: E402
 
 
 class Spy(torch.nn.Module):

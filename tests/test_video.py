@@ -6,7 +6,15 @@ import torch
 
 from mvbench.encoders.base import ClipPreprocess
 from mvbench.errors import VideoDecodeError
-from mvbench.video import count_frames, decode_frames, preprocess_frames, probe, resize, sample_indices, to_float
+from mvbench.video import (
+    count_frames,
+    decode_frames,
+    preprocess_frames,
+    probe,
+    resize,
+    sample_indices,
+    to_float,
+)
 from mvbench.video.write import write_video
 
 

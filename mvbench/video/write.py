@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 
 
-
 def write_video(path: str | Path, frames: np.ndarray, fps: float = 8.0, codec: str = "libx264",
                 crf: int = 18) -> Path:
     """Encode uint8 RGB frames ``[N, H, W, 3]`` (H, W even) to ``path`` (written to a temp name, then renamed)."""

@@ -16,7 +16,7 @@ import torch
 
 from .attention_dense import _check_lengths
 from .layout import SceneLayout
-from .masks import MaskRule, group_visibility
+from .masks import MaskRule, get_rule, group_visibility
 
 DEFAULT_BLOCK_SIZE = 128
 
@@ -78,6 +78,12 @@ def build_block_mask(
     )
 
 
+@functools.lru_cache(maxsize=32)
+def _cached_block_mask(layout: SceneLayout, rule: MaskRule, device: str, block_size: int):
+    """Block masks are reused across layers and denoising steps (same layout, rule and device)."""
+    return build_block_mask(layout, rule, device, block_size)
+
+
 @functools.cache
 def _compiled_flex_attention():
     from torch.nn.attention.flex_attention import flex_attention
@@ -96,7 +102,7 @@ def flex_masked_attention(
     """
     _check_lengths(query, key, layout)
     if block_mask is None:
-        block_mask = build_block_mask(layout, rule, query.device, block_size)
+        block_mask = _cached_block_mask(layout, get_rule(rule), str(query.device), block_size)
     if compiled is None:
         compiled = query.device.type == "cuda"
     if compiled:

@@ -153,7 +153,8 @@ class WanFrameDenoiser:
             )
         self.transformer = transformer
         self.processor = find_frame_level_processor(transformer) or install_frame_level_cross_attention(transformer)
-        param = next(transformer.parameters())
+        # the input dtype is that of the patch embedding (some modules stay float32 in bf16 models)
+        param = transformer.patch_embedding.weight
         self.dtype, self.device = param.dtype, param.device
         self.caption_embeds = caption_embeds.to(self.device, self.dtype)
         self.negative_embeds = None if negative_embeds is None else negative_embeds.to(self.device, self.dtype)

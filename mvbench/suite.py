@@ -138,7 +138,7 @@ def parse_suite(data: dict, source: str = "<memory>") -> Suite:
             names = sc.get("characters", []) or []
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 raise _err(swhere, "field 'characters' must be a list of character names")
-            unknown = [n for n in names if chars and n not in chars]
+            unknown = [n for n in names if n not in chars]
             if unknown:
                 raise _err(swhere, f"characters {unknown} are not declared in the item's 'characters'")
             fps = sc.get("frame_prompts", []) or []
@@ -149,7 +149,7 @@ def parse_suite(data: dict, source: str = "<memory>") -> Suite:
                 if len(franges) != len(fps):
                     raise _err(swhere, f"'frame_ranges' has {len(franges)} entries but 'frame_prompts' has {len(fps)}")
                 for r in franges:
-                    if not (isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r) and 0 <= r[0] < r[1]):
+                    if not (isinstance(r, list) and len(r) == 2 and all(type(v) is int for v in r) and 0 <= r[0] < r[1]):
                         raise _err(swhere, f"each frame range must be [start, end) with 0 <= start < end, got {r!r}")
             scenes.append(Scene(prompt, tuple(names), tuple(fps), tuple(tuple(r) for r in franges)))
         gp = _text(raw.get("global_prompt"), where, "global_prompt", required=False)

@@ -1,4 +1,4 @@
-"""A 2-process gloo run (torchrun) gives exactly the single-process numbers (issue 3)."""
+"""A 2-process gloo run (torchrun) gives exactly the single-process numbers (issue 3), FVD included."""
 
 import json
 import os
@@ -7,11 +7,22 @@ import sys
 
 import pytest
 
+from mvbench.demo import render_submission
 
-@pytest.mark.timeout(420)
-def test_two_process_gloo_equals_single_process(demo_videos, tmp_path):
+
+@pytest.mark.timeout(480)
+def test_two_process_gloo_equals_single_process(demo_videos, demo_suite, tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # reference statistics from a differently seeded rendering, so the FVD is not trivially 0
+    real = render_submission(demo_suite, tmp_path / "real", n_frames=16, size=48, seed=1)
+    ref = tmp_path / "real_tiny.npz"
+    stats = subprocess.run([sys.executable, "-m", "mvbench", "fvd-stats", "--videos", str(real), "--extractor", "tiny",
+                            "--out", str(ref), "--no-cache", "--no-progress", "--device", "cpu"],
+                           capture_output=True, text=True, env=env, timeout=300)
+    assert stats.returncode == 0, stats.stderr
     common = ["evaluate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--encoder", "tiny",
+              "--metrics", "visual_consistency,semantic_consistency,sequence_consistency,fvd",
+              "--fvd-extractor", "tiny", "--fvd-reference", str(ref),
               "--device", "cpu", "--no-cache", "--no-progress"]
     single = subprocess.run([sys.executable, "-m", "mvbench", *common, "--out", str(tmp_path / "one.json")],
                             capture_output=True, text=True, env=env, timeout=300)
@@ -23,6 +34,7 @@ def test_two_process_gloo_equals_single_process(demo_videos, tmp_path):
     one = json.loads((tmp_path / "one.json").read_text())
     two = json.loads((tmp_path / "two.json").read_text())
     assert two["runtime"]["world_size"] == 2 and one["runtime"]["world_size"] == 1
+    assert one["metrics"]["fvd"]["mean"] > 0 and one["metrics"]["fvd"]["n"] == 12
     assert one["metrics"] == two["metrics"]
     assert one["items"] == two["items"]
     assert one["failures"] == two["failures"]

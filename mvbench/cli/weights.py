@@ -22,6 +22,14 @@ def register(sub) -> None:
     v.set_defaults(func=run_verify)
 
 
+def _register_dynamic(name: str | None) -> None:
+    """``clip:ARCH:TAG`` entries are registered on demand from open_clip's pretrained table."""
+    if name and name.startswith("clip:"):
+        from mvbench.encoders.openclip import register_openclip_weights
+
+        register_openclip_weights(name)
+
+
 def run_list(args: argparse.Namespace) -> int:
     from mvbench.weights import REGISTRY, mvbench_home, weight_path
 
@@ -34,6 +42,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_fetch(args: argparse.Namespace) -> int:
+    _register_dynamic(args.name)
     from mvbench.weights import fetch
 
     print(f"{args.name}: {fetch(args.name)}")
@@ -41,6 +50,7 @@ def run_fetch(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    _register_dynamic(args.name)
     from mvbench.weights import import_file
 
     print(f"{args.name}: imported to {import_file(args.name, args.path, link=args.link)}")
@@ -48,6 +58,7 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    _register_dynamic(args.name)
     from mvbench.weights import REGISTRY, verify
 
     names = [args.name] if args.name else sorted(REGISTRY)

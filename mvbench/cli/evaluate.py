@@ -5,20 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mvbench.cli.common import add_run_arguments
 from mvbench.results import default_out_path, write_results
 from mvbench.scorers import DEFAULT_METRICS, SCORERS, scorer_class
-
-
-def add_run_arguments(p: argparse.ArgumentParser) -> None:
-    """Options shared by every command that runs encoders."""
-    p.add_argument("--encoder", default=None,
-                   help="video-text encoder for consistency metrics (default viclip-l14; 'tiny' for offline tests)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    p.add_argument("--batch-size", type=int, default=16, help="clips per encoder batch (does not change results)")
-    p.add_argument("--num-workers", type=int, default=None, help="decoding threads (default: min(8, cores))")
-    p.add_argument("--cache-dir", default=None, help="feature cache folder (default $MVBENCH_HOME/features)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
 
 
 def register(sub) -> None:
@@ -32,6 +21,8 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--limit", type=int, default=None, help="score only the first N items (smoke runs)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any item failed")
+    p.add_argument("--encoder", default=None,
+                   help="video-text encoder for consistency metrics (default viclip-l14; 'tiny' for offline tests)")
     add_run_arguments(p)
     for name in SCORERS:
         scorer_class(name).add_cli_arguments(p)

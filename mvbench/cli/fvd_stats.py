@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from mvbench.cli.common import add_run_arguments
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -19,12 +21,7 @@ def register(sub) -> None:
     p.add_argument("--stride", type=int, default=1, help="take every S-th frame for the clips (default 1)")
     p.add_argument("--merge", nargs="+", metavar="NPZ", help="merge these reference files instead of encoding videos")
     p.add_argument("--out", required=True, help="output .npz path")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: cuda if available)")
-    p.add_argument("--batch-size", type=int, default=16, help="clips per encoder batch (does not change results)")
-    p.add_argument("--num-workers", type=int, default=None, help="decoding threads (default: min(8, cores))")
-    p.add_argument("--cache-dir", default=None, help="feature cache folder (default $MVBENCH_HOME/features)")
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the feature cache")
-    p.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    add_run_arguments(p)
     p.set_defaults(func=run)
 
 

@@ -20,7 +20,6 @@ time steps (one for a 16-frame clip). Outputs are not normalised.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -28,7 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mvbench.encoders.base import ClipPreprocess, VideoEncoder
-from mvbench.errors import CheckpointMismatchError, MvbenchError
+from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
+from mvbench.errors import MvbenchError
 
 I3D_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="symmetric", sampling="first")
 
@@ -146,40 +146,6 @@ class InceptionI3d(nn.Module):
         x = F.avg_pool3d(x, kernel_size=(2, 7, 7), stride=1)  # dropout is the identity at inference
         x = self.logits(x)  # [B, C, T', 1, 1] for 224 x 224 inputs
         return x.mean(dim=(2, 3, 4))  # logits averaged over time (space is 1 x 1)
-
-
-def unwrap_state_dict(obj, source: str) -> Mapping[str, torch.Tensor]:
-    """The tensor dict inside a checkpoint (plain, or under ``model`` / ``module`` / ``state_dict``)."""
-    for key in ("model", "module", "state_dict"):
-        if isinstance(obj, Mapping) and key in obj and isinstance(obj[key], Mapping):
-            obj = obj[key]
-            break
-    if not isinstance(obj, Mapping) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise CheckpointMismatchError(f"{source}: not a state dict of tensors",
-                                      hint="pass the official checkpoint file")
-    return obj
-
-
-def load_state_dict_strictly(module: nn.Module, state: Mapping[str, torch.Tensor], source: str,
-                             optional_suffixes: tuple[str, ...] = (), assign: bool = False) -> None:
-    """Copy ``state`` into ``module``; any missing / unexpected key or shape mismatch raises
-    :class:`CheckpointMismatchError` naming the keys (keys ending in ``optional_suffixes`` may be absent)."""
-    expected = module.state_dict()
-    missing = [k for k in expected if k not in state and not k.endswith(optional_suffixes)]
-    unexpected = [k for k in state if k not in expected]
-    wrong = [f"{k} {tuple(state[k].shape)} (expected {tuple(expected[k].shape)})"
-             for k in expected if k in state and state[k].shape != expected[k].shape]
-    if missing or unexpected or wrong:
-        parts = []
-        for label, keys in (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", wrong)):
-            if keys:
-                more = f" ... (+{len(keys) - 8} more)" if len(keys) > 8 else ""
-                parts.append(f"{label}: " + ", ".join(keys[:8]) + more)
-        raise CheckpointMismatchError(
-            f"{source} does not match the {type(module).__name__} architecture; " + "; ".join(parts),
-            hint="check that this is the official file for this extractor (see `mvbench weights list`)",
-        )
-    module.load_state_dict(dict(state), strict=False, assign=assign)
 
 
 def autocast_context(device: torch.device, precision: str):

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from mvbench import weights
+from mvbench.encoders import checkpoint
 from mvbench.encoders.base import ClipPreprocess, VideoTextEncoder
 from mvbench.encoders.viclip_model import (
     VICLIP_B16,
@@ -36,7 +37,6 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 VARIANTS: dict[str, ViclipConfig] = {"viclip-l14": VICLIP_L14, "viclip-b16": VICLIP_B16, "tiny": VICLIP_TINY}
 TINY_SEED = 20240611
-_SHOW = 8  # keys listed per category in a mismatch message
 
 
 class ViclipEncoder(VideoTextEncoder):
@@ -83,25 +83,8 @@ def expected_shapes(cfg: ViclipConfig) -> dict[str, tuple[int, ...]]:
 
 def check_state_dict(state: Mapping[str, torch.Tensor], cfg: ViclipConfig, source: str) -> None:
     """Raise :class:`CheckpointMismatchError` unless ``state`` has exactly the keys and shapes of ``cfg``."""
-    want = expected_shapes(cfg)
-    missing = sorted(set(want) - set(state))
-    unexpected = sorted(set(state) - set(want))
-    mis_shaped = sorted(
-        f"{k} {tuple(state[k].shape)} (expected {want[k]})"
-        for k in set(want) & set(state)
-        if tuple(state[k].shape) != want[k]
-    )
-    if not (missing or unexpected or mis_shaped):
-        return
-    parts = []
-    for label, keys in (("missing keys", missing), ("unexpected keys", unexpected),
-                        ("shape mismatches", mis_shaped)):
-        if keys:
-            more = f", ... ({len(keys) - _SHOW} more)" if len(keys) > _SHOW else ""
-            parts.append(f"{len(keys)} {label}: " + ", ".join(keys[:_SHOW]) + more)
-    raise CheckpointMismatchError(
-        f"{source} does not match the ViCLIP architecture ({cfg.patch_size=}, {cfg.vision_width=}):\n  "
-        + "\n  ".join(parts),
+    checkpoint.check_state_dict(
+        state, expected_shapes(cfg), source, f"ViCLIP ({cfg.patch_size=}, {cfg.vision_width=})",
         hint="use the official InternVid ViCLIP checkpoint for this variant (ViT-L/14 for viclip-l14, "
         "ViT-B/16 for viclip-b16), with its state dict under the 'model' key",
     )

@@ -27,11 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mvbench.encoders.base import ClipPreprocess
-from mvbench.encoders.i3d import (
-    I3DEncoder,
-    load_state_dict_strictly,
-    unwrap_state_dict,
-)
+from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
+from mvbench.encoders.i3d import I3DEncoder
 from mvbench.errors import MvbenchError
 
 VIDEOMAE_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="unit", sampling="first")

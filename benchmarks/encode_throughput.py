@@ -1,7 +1,7 @@
 """Throughput of the consistency pipeline: decode + preprocess + ViCLIP encode, in scene clips per second.
 
 Renders synthetic scene videos (default 49 frames at 480x720, CogVideoX's output size), then times
-three stages through the runner's own code path (``mvbench.runner.compute_requests``, no cache):
+three stages through the runner's own code path (``mvbench.compute.compute_requests``, no cache):
 
 * ``decode``: PyAV decode of 8 "middle" frames + antialiased resize + normalisation (thread pool),
 * ``encode``: the encoder alone on preprocessed clips (bf16 autocast on CUDA, fp32 on CPU),
@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mvbench.compute import EncoderPool, _decode_clip, compute_requests
 from mvbench.encoders.viclip import VARIANTS, ViclipEncoder
 from mvbench.encoders.viclip_model import ViclipModel
-from mvbench.runner import EncoderPool, _decode_clip, compute_requests
 from mvbench.scorers import ClipRequest, VideoRef
 from mvbench.video import probe
 from mvbench.video.write import write_video

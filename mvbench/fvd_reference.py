@@ -183,7 +183,8 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
 
     Videos too short for one clip, or that cannot be decoded, are skipped and listed in ``info``.
     """
-    from mvbench.runner import EncoderPool, compute_requests, resolve_options
+    from mvbench.compute import EncoderPool, compute_requests
+    from mvbench.options import resolve_options
     from mvbench.scorers.base import ClipRequest, VideoRef
     from mvbench.video import probe
 

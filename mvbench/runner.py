@@ -16,284 +16,34 @@ walks items in suite order, so the numbers equal a single-process run.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import torch
 from tqdm import tqdm
 
-from mvbench.encoders import VideoEncoder, create_encoder
-from mvbench.errors import MvbenchError, VideoDecodeError
-from mvbench.features import FeatureCache, clip_key
+from mvbench.compute import ComputeStats, EncoderPool, compute_requests
+from mvbench.distributed import dist_info, gather_objects
+from mvbench.encoders import VideoEncoder
+from mvbench.errors import MvbenchError
+from mvbench.features import FeatureCache
+from mvbench.options import resolve_options
 from mvbench.results import build_results
 from mvbench.scorers import (
     DEFAULT_METRICS,
     METRIC_TO_SCORER,
     ClipRequest,
-    FrameRequest,
     ItemScore,
-    Request,
     Scorer,
-    TextRequest,
-    VideoRef,
     expand_metric_names,
     scorer_class,
     scorers_for_metrics,
 )
 from mvbench.submission import BLOCKING, Submission
 from mvbench.suite import Suite
-from mvbench.video.decode import decode_frames
-from mvbench.video.frames import preprocess_frames
-from mvbench.video.sampling import sample_indices
 from mvbench.weights import mvbench_home
 
-DEFAULTS: dict[str, Any] = {
-    "encoder": "viclip-l14",
-    "device": None,
-    "batch_size": 16,
-    "num_workers": None,
-    "cache_dir": None,
-    "no_cache": False,
-    "seed": 0,
-    "bootstrap": 1000,
-    "chunk_items": 32,
-    "limit": None,
-    "progress": True,
-}
+__all__ = ["run_evaluation", "build_scorers", "compute_requests", "EncoderPool", "resolve_options"]
 
 
-def resolve_options(options: dict | None) -> dict:
-    opts = dict(DEFAULTS)
-    opts.update({k: v for k, v in (options or {}).items() if v is not None or k not in DEFAULTS})
-    if opts["device"] is None:
-        opts["device"] = "cuda" if torch.cuda.is_available() else "cpu"
-    if opts["num_workers"] is None:
-        opts["num_workers"] = max(1, min(8, (os.cpu_count() or 2)))
-    if int(opts["batch_size"]) < 1:
-        raise MvbenchError(f"batch size must be >= 1, got {opts['batch_size']}")
-    return opts
-
-
-# --------------------------------------------------------------------------------------------
-# encoders
-# --------------------------------------------------------------------------------------------
-class EncoderPool:
-    """Builds each named encoder once, on the run's device, in eval mode."""
-
-    def __init__(self, device: str, prebuilt: dict[str, VideoEncoder] | None = None):
-        self.device = device
-        self._encoders: dict[str, VideoEncoder] = dict(prebuilt or {})
-
-    def get(self, name: str) -> VideoEncoder:
-        if name not in self._encoders:
-            enc = create_encoder(name, device=self.device)
-            enc.module.eval()
-            self._encoders[name] = enc
-        return self._encoders[name]
-
-    def describe(self) -> dict[str, dict]:
-        return {name: enc.describe() for name, enc in self._encoders.items()}
-
-    def truncated_prompts(self) -> dict[str, int]:
-        return {n: int(getattr(e, "truncated_prompts", 0)) for n, e in self._encoders.items()}
-
-
-#: encoder calls always see a multiple of this many rows (padding with copies), so that a clip's
-#: features do not depend on which other clips share its batch (BLAS kernels treat remainder rows
-#: of a tile differently); this makes results independent of batch size, resume and sharding.
-PAD_MULTIPLE = 8
-
-
-def _pad_rows(x: torch.Tensor) -> torch.Tensor:
-    n = x.shape[0]
-    extra = -n % PAD_MULTIPLE
-    return torch.cat([x, x[:1].expand(extra, *x.shape[1:])]) if extra else x
-
-
-def _autocast(device: str):
-    if device.startswith("cuda"):
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return nullcontext()
-
-
-# --------------------------------------------------------------------------------------------
-# decoding
-# --------------------------------------------------------------------------------------------
-def _clip_frames(videos: tuple[VideoRef, ...], n: int, mode: str, stride: int) -> torch.Tensor:
-    """uint8 frames of an n-frame clip sampled over the concatenation of ``videos``."""
-    total = sum(v.num_frames for v in videos)
-    idx = sample_indices(total, n, mode, stride)
-    per_file: dict[int, list[int]] = {}
-    where: list[tuple[int, int]] = []
-    for g in idx:
-        k = 0
-        while g >= videos[k].num_frames:
-            g -= videos[k].num_frames
-            k += 1
-        per_file.setdefault(k, []).append(videos[k].start + g)
-        where.append((k, len(per_file[k]) - 1))
-    decoded = {k: decode_frames(videos[k].path, local) for k, local in per_file.items()}
-    return torch.stack([decoded[k][j] for k, j in where])
-
-
-def _decode_clip(req: ClipRequest, encoder: VideoEncoder) -> torch.Tensor:
-    n = req.num_frames or encoder.preprocess.num_frames
-    try:
-        frames = _clip_frames(req.videos, n, req.sampling, req.stride)
-    except ValueError as exc:  # sampling impossible (e.g. too few frames for 'first')
-        raise VideoDecodeError(f"{req.videos[0].path}: {exc}") from exc
-    return preprocess_frames(frames, encoder.preprocess)
-
-
-# --------------------------------------------------------------------------------------------
-# request fulfilment
-# --------------------------------------------------------------------------------------------
-@dataclass
-class ComputeStats:
-    clips_encoded: int = 0
-    clips_cached: int = 0
-    texts_encoded: int = 0
-
-
-def compute_requests(requests: Iterable[Request], options: dict | None = None, *,
-                     encoders: EncoderPool | None = None, cache: FeatureCache | None = None,
-                     stats: ComputeStats | None = None, progress: tqdm | None = None) -> dict[Request, Any]:
-    """Fulfil scorer requests: clip -> float32 feature ``[d]`` (numpy), text -> ``[d]``, frames -> uint8
-    tensor. A request whose video cannot be decoded maps to the :class:`VideoDecodeError`."""
-    opts = resolve_options(options)
-    encoders = encoders or EncoderPool(opts["device"])
-    if cache is None:
-        cache = FeatureCache(None if opts["no_cache"] else (opts["cache_dir"] or mvbench_home() / "features"))
-    stats = stats if stats is not None else ComputeStats()
-    out: dict[Request, Any] = {}
-    unique = list(dict.fromkeys(requests))
-
-    texts: dict[str, list[TextRequest]] = {}
-    clips: dict[tuple[str, int | None], list[ClipRequest]] = {}  # batched by encoder and clip length
-    frames: list[FrameRequest] = []
-    for r in unique:
-        if isinstance(r, TextRequest):
-            texts.setdefault(r.encoder, []).append(r)
-        elif isinstance(r, ClipRequest):
-            clips.setdefault((r.encoder, r.num_frames), []).append(r)
-        elif isinstance(r, FrameRequest):
-            frames.append(r)
-        else:
-            raise TypeError(f"unknown request type {type(r).__name__}")
-
-    bs = int(opts["batch_size"])
-    for name, reqs in texts.items():
-        enc = encoders.get(name)
-        if not callable(getattr(enc, "encode_text", None)):
-            raise MvbenchError(f"encoder {name!r} has no text tower; it cannot score prompts")
-        for i in range(0, len(reqs), bs):
-            chunk = reqs[i:i + bs]
-            with torch.inference_mode(), _autocast(opts["device"]):
-                texts_in = [r.text for r in chunk]
-                texts_in += [""] * (-len(texts_in) % PAD_MULTIPLE)
-                emb = enc.encode_text(texts_in).float().cpu().numpy()
-            for r, e in zip(chunk, emb):
-                out[r] = e
-            stats.texts_encoded += len(chunk)
-
-    with ThreadPoolExecutor(max_workers=int(opts["num_workers"])) as pool:
-        for (name, _n), reqs in clips.items():
-            enc = encoders.get(name)
-            desc = enc.describe()
-            todo: list[tuple[ClipRequest, str]] = []
-            for r in reqs:
-                try:
-                    key = clip_key(r, desc, r.num_frames or enc.preprocess.num_frames)
-                except OSError as exc:
-                    out[r] = VideoDecodeError(f"{r.videos[0].path}: cannot read file ({exc})")
-                    continue
-                hit = cache.get(name, key)
-                if hit is not None:
-                    out[r] = hit
-                    stats.clips_cached += 1
-                    if progress is not None:
-                        progress.update(1)
-                else:
-                    todo.append((r, key))
-            for batch in _batches(pool.map(lambda rk, e=enc: _safe_decode(rk[0], e), todo), todo, bs):
-                good = [(r, k, x) for (r, k), x in batch if not isinstance(x, Exception)]
-                for (r, _k), x in batch:
-                    if isinstance(x, Exception):
-                        out[r] = x
-                if good:
-                    x = torch.stack([g[2] for g in good]).to(opts["device"], non_blocking=True)
-                    with torch.inference_mode(), _autocast(opts["device"]):
-                        feats = enc.encode_video(_pad_rows(x)).float().cpu().numpy()
-                    for (r, k, _), f in zip(good, feats):
-                        f = np.ascontiguousarray(f, dtype=np.float32)
-                        cache.put(name, k, f)
-                        out[r] = f
-                    stats.clips_encoded += len(good)
-                if progress is not None:
-                    progress.update(len(batch))
-
-        for r in frames:
-            try:
-                idx = sample_indices(r.video.num_frames, r.num_frames, r.sampling)
-                out[r] = decode_frames(r.video.path, [r.video.start + i for i in idx])
-            except (VideoDecodeError, ValueError) as exc:
-                out[r] = exc if isinstance(exc, VideoDecodeError) else VideoDecodeError(f"{r.video.path}: {exc}")
-    return out
-
-
-def _safe_decode(req: ClipRequest, enc: VideoEncoder) -> torch.Tensor | Exception:
-    try:
-        return _decode_clip(req, enc)
-    except VideoDecodeError as exc:
-        return exc
-
-
-def _batches(results: Iterator, todo: list, bs: int):
-    batch = []
-    for item, res in zip(todo, results):
-        batch.append((item, res))
-        if len(batch) == bs:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-# --------------------------------------------------------------------------------------------
-# distributed
-# --------------------------------------------------------------------------------------------
-def _dist_info() -> tuple[int, int]:
-    import torch.distributed as dist
-
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1 and dist.is_available():
-        backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if backend == "nccl":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-        dist.init_process_group(backend=backend)
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def _gather(obj: Any, world: int) -> list[Any]:
-    if world == 1:
-        return [obj]
-    import torch.distributed as dist
-
-    parts: list[Any] = [None] * world
-    dist.all_gather_object(parts, obj)
-    return parts
-
-
-# --------------------------------------------------------------------------------------------
-# the run
-# --------------------------------------------------------------------------------------------
 def build_scorers(metrics: list[str], options: dict) -> list[Scorer]:
     return [scorer_class(name)(options) for name in scorers_for_metrics(metrics)]
 
@@ -309,7 +59,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     if opts.get("suite_dir") is None and suite.source.endswith(".json") and os.path.isfile(suite.source):
         opts["suite_dir"] = os.path.dirname(os.path.abspath(suite.source))  # relative portrait paths
     scorers = build_scorers(metrics, opts)
-    rank, world = _dist_info()
+    rank, world = dist_info()
 
     resolution = submission.resolve(suite)
     failures: dict[str, dict] = {}
@@ -354,7 +104,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     finally:
         bar.close()
 
-    gathered = _gather((scores, local_failures, pool.describe(), pool.truncated_prompts(), stats), world)
+    gathered = gather_objects((scores, local_failures, pool.describe(), pool.truncated_prompts(), stats), world)
     if rank != 0:
         return {}
     all_scores: dict[str, dict[str, ItemScore]] = {}

@@ -106,7 +106,7 @@ class Submission:
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
     # -- resolution ----------------------------------------------------------------------
-    def resolve(self, suite: Suite, exact: bool = False, min_frames: int = 1) -> Resolution:
+    def resolve(self, suite: Suite, exact: bool = False, min_frames: int = 1, progress: bool = False) -> Resolution:
         """Map every suite item to its scene videos, collecting every problem on the way.
 
         ``exact`` decodes every file to count its frames (``mvbench validate``); otherwise the
@@ -129,7 +129,10 @@ class Submission:
             res.infos[self._rel(path)] = got
             return got
 
-        for item in suite.items:
+        from tqdm import tqdm
+
+        for item in tqdm(suite.items, desc=f"checking {self.root.name}", unit="item", disable=not progress,
+                         leave=False):
             n_scenes = len(item.scenes)
             entry = self.item_entries.get(item.id)
             refs: list[VideoRef] = []

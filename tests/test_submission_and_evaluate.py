@@ -101,3 +101,13 @@ def test_evaluate_scores_the_rest_and_records_failures(demo_videos, tmp_path, ca
     assert res["metrics"]["visual_consistency"]["n"] == 2
     assert res["calibrated"] is False and res["encoders"]["tiny"]["calibrated"] is False
     assert main(args + ["--strict"]) == 1
+
+
+def test_validate_frame_needs_follow_the_metrics(demo_videos, capsys):
+    # the rendered demo scenes have 12 frames: enough for ViCLIP's 8, not for a 16-frame FVD clip
+    base = ["validate", "--suite", "mvbench-demo", "--videos", str(demo_videos)]
+    assert main(base) == 0
+    assert main(base + ["--metrics", "visual_consistency,fvd"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("[too_few_frames]") == 12 and "the protocol samples 16" in out
+    assert main(base + ["--metrics", "no_such_metric"]) == 2

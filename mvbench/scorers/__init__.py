@@ -70,7 +70,8 @@ def scorers_for_metrics(metrics: list[str]) -> list[str]:
     out: list[str] = []
     for m in expand_metric_names(metrics):
         if m not in METRIC_TO_SCORER:
-            raise MvbenchError(f"unknown metric {m!r}", hint="known metrics: " + ", ".join(sorted(METRIC_TO_SCORER)))
+            raise MvbenchError(f"unknown metric {m!r}", hint="known metrics: " + ", ".join(sorted(METRIC_TO_SCORER))
+                               + "; groups: " + ", ".join(sorted(METRIC_GROUPS)))
         s = METRIC_TO_SCORER[m]
         if s not in out:
             out.append(s)

@@ -21,7 +21,7 @@ from mvbench.encoders import VideoEncoder, create_encoder
 from mvbench.errors import MvbenchError, VideoDecodeError
 from mvbench.features import FeatureCache, clip_key
 from mvbench.options import resolve_options
-from mvbench.scorers import ClipRequest, FrameRequest, Request, TextRequest, VideoRef
+from mvbench.scorers import ClipRequest, FrameRequest, Request, TextRequest
 from mvbench.video.decode import decode_frames
 from mvbench.video.frames import preprocess_frames
 from mvbench.video.sampling import sample_indices
@@ -45,8 +45,10 @@ class EncoderPool:
     def describe(self) -> dict[str, dict]:
         return {name: enc.describe() for name, enc in self._encoders.items()}
 
-    def truncated_prompts(self) -> dict[str, int]:
-        return {n: int(getattr(e, "truncated_prompts", 0)) for n, e in self._encoders.items()}
+    def truncated_texts(self) -> dict[str, set[str]]:
+        """Distinct truncated prompt texts per text encoder (merged across ranks by the runner)."""
+        return {n: set(getattr(e, "truncated_texts", set())) for n, e in self._encoders.items()
+                if hasattr(e, "encode_text")}
 
 
 #: encoder calls always see a multiple of this many rows (padding with copies), so that a clip's
@@ -61,16 +63,27 @@ def _pad_rows(x: torch.Tensor) -> torch.Tensor:
     return torch.cat([x, x[:1].expand(extra, *x.shape[1:])]) if extra else x
 
 
+def compute_precision(device: str) -> str:
+    """Numeric mode encoders run in: bf16 autocast on CUDA, fp32 elsewhere (part of the cache key)."""
+    return "bf16-autocast" if str(device).startswith("cuda") else "fp32"
+
+
 def _autocast(device: str):
-    if device.startswith("cuda"):
+    if compute_precision(device) == "bf16-autocast":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return nullcontext()
 
 
-def _clip_frames(videos: tuple[VideoRef, ...], n: int, mode: str, stride: int) -> torch.Tensor:
-    """uint8 frames of an n-frame clip sampled over the concatenation of ``videos``."""
-    total = sum(v.num_frames for v in videos)
-    idx = sample_indices(total, n, mode, stride)
+def _decode_clip(req: ClipRequest, encoder: VideoEncoder) -> torch.Tensor:
+    """Encoder input ``[T, 3, S, S]`` of an n-frame clip sampled over the concatenation of
+    ``req.videos``. Each file's frames are preprocessed (resized) on their own before being put
+    together, so scenes of different sizes can share a clip."""
+    n = req.num_frames or encoder.preprocess.num_frames
+    videos = req.videos
+    try:
+        idx = sample_indices(sum(v.num_frames for v in videos), n, req.sampling, req.stride)
+    except ValueError as exc:  # sampling impossible (e.g. too few frames for 'first')
+        raise VideoDecodeError(f"{videos[0].path}: {exc}") from exc
     per_file: dict[int, list[int]] = {}
     where: list[tuple[int, int]] = []
     for g in idx:
@@ -80,17 +93,9 @@ def _clip_frames(videos: tuple[VideoRef, ...], n: int, mode: str, stride: int) -
             k += 1
         per_file.setdefault(k, []).append(videos[k].start + g)
         where.append((k, len(per_file[k]) - 1))
-    decoded = {k: decode_frames(videos[k].path, local) for k, local in per_file.items()}
-    return torch.stack([decoded[k][j] for k, j in where])
-
-
-def _decode_clip(req: ClipRequest, encoder: VideoEncoder) -> torch.Tensor:
-    n = req.num_frames or encoder.preprocess.num_frames
-    try:
-        frames = _clip_frames(req.videos, n, req.sampling, req.stride)
-    except ValueError as exc:  # sampling impossible (e.g. too few frames for 'first')
-        raise VideoDecodeError(f"{req.videos[0].path}: {exc}") from exc
-    return preprocess_frames(frames, encoder.preprocess)
+    ready = {k: preprocess_frames(decode_frames(videos[k].path, local), encoder.preprocess)
+             for k, local in per_file.items()}
+    return torch.stack([ready[k][j] for k, j in where])
 
 
 @dataclass
@@ -148,7 +153,8 @@ def compute_requests(requests: Iterable[Request], options: dict | None = None, *
             todo: list[tuple[ClipRequest, str]] = []
             for r in reqs:
                 try:
-                    key = clip_key(r, desc, r.num_frames or enc.preprocess.num_frames)
+                    key = clip_key(r, desc, r.num_frames or enc.preprocess.num_frames,
+                                   compute_precision(opts["device"]))
                 except OSError as exc:
                     out[r] = VideoDecodeError(f"{r.videos[0].path}: cannot read file ({exc})")
                     continue

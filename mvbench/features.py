@@ -1,7 +1,7 @@
 """On-disk feature cache: one ``.npy`` file per encoded clip, keyed by what determines it.
 
 The key is the sha256 of (video file content hashes, frame ranges, sampling, encoder name,
-encoder weights sha256, preprocessing). A re-run, or a run resumed after a crash, reloads every
+encoder weights sha256, preprocessing, numeric precision: bf16 autocast on CUDA vs fp32 on CPU). A re-run, or a run resumed after a crash, reloads every
 clip that finished and encodes only the rest. Files are written atomically, so a killed run leaves
 no half-written entry.
 """
@@ -34,8 +34,9 @@ def content_hash(path: str | Path) -> str:
     return _HASH_MEMO[key]
 
 
-def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int) -> str:
+def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int, precision: str = "fp32") -> str:
     payload = {
+        "precision": precision,
         "videos": [[content_hash(v.path), v.start, v.end] for v in req.videos],
         "sampling": req.sampling,
         "num_frames": num_frames,

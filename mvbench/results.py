@@ -58,6 +58,20 @@ def write_results(path: str | Path, results: dict) -> Path:
     return path
 
 
+def check_writable(path: str | Path) -> None:
+    """Raise unless a results file can be written at ``path`` (checked before a long run)."""
+    path = Path(path)
+    if path.is_dir():
+        raise MvbenchError(f"--out {path} is a folder", hint="give a file path such as results/mymodel.json")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise MvbenchError(f"cannot create the folder for {path}: {exc}") from exc
+    if not os.access(parent, os.W_OK):
+        raise MvbenchError(f"cannot write results into {parent}: permission denied")
+
+
 def load_results(path: str | Path) -> dict:
     """Read and check a results file; errors name the file and what is wrong."""
     path = Path(path)

@@ -82,18 +82,24 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     scores: dict[str, dict[str, ItemScore]] = {}
     local_failures: dict[str, dict] = {}
     chunk = max(1, int(opts["chunk_items"]))
-    n_clips = sum(sum(isinstance(r, ClipRequest) for s in scorers for r in s.requests(resolution.items[i]))
-                  for i in mine)
+    item_requests: dict[str, list] = {}
+    for i in mine:  # a scorer that cannot plan an item (e.g. too few frames to segment) fails that item only
+        try:
+            item_requests[i] = [r for s in scorers for r in s.requests(resolution.items[i])]
+        except (ValueError, MvbenchError) as exc:
+            local_failures[i] = {"stage": "requests", "kind": "error", "file": None,
+                                 "error": str(exc).split("\n")[0]}
+    mine = [i for i in mine if i in item_requests]
+    n_clips = sum(isinstance(r, ClipRequest) for i in mine for r in item_requests[i])
     bar = tqdm(total=n_clips, unit="clip", desc=f"{submission.model} [{suite.name}]",
                disable=not opts["progress"] or rank != 0, dynamic_ncols=True)
     try:
         for start in range(0, len(mine), chunk):
             ids = mine[start:start + chunk]
-            reqs = {i: [r for s in scorers for r in s.requests(resolution.items[i])] for i in ids}
-            got = compute_requests([r for i in ids for r in reqs[i]], opts, encoders=pool, cache=cache,
+            got = compute_requests([r for i in ids for r in item_requests[i]], opts, encoders=pool, cache=cache,
                                    stats=stats, progress=bar)
             for i in ids:
-                bad = next((got[r] for r in reqs[i] if isinstance(got.get(r), Exception)), None)
+                bad = next((got[r] for r in item_requests[i] if isinstance(got.get(r), Exception)), None)
                 if bad is not None:
                     local_failures[i] = {"stage": "decode", "kind": "unreadable",
                                          "file": _rel(bad, submission), "error": str(bad).split("\n")[0]}
@@ -105,18 +111,19 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     finally:
         bar.close()
 
-    gathered = gather_objects((scores, local_failures, pool.describe(), pool.truncated_prompts(), stats), world)
+    gathered = gather_objects((scores, local_failures, pool.describe(), pool.truncated_texts(), stats), world)
     if rank != 0:
         return {}
     all_scores: dict[str, dict[str, ItemScore]] = {}
     encoder_desc: dict[str, dict] = {}
-    truncated: dict[str, int] = {}
+    truncated_texts: dict[str, set[str]] = {}
     for sc, fl, desc, trunc, _st in gathered:
         all_scores.update(sc)
         failures.update(fl)
         encoder_desc.update(desc)
-        for k, v in trunc.items():
-            truncated[k] = truncated.get(k, 0) + v
+        for k, texts in trunc.items():
+            truncated_texts.setdefault(k, set()).update(texts)
+    truncated = {k: len(v) for k, v in sorted(truncated_texts.items())}
     ordered = [i for i in suite.ids if i in all_scores]
 
     summary: dict[str, dict] = {}
@@ -138,15 +145,15 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
                 details[sname] = sc.details
         items_out[i] = {"scores": vals, "details": details}
 
-    if truncated and any(truncated.values()):
-        warnings.append(f"prompts truncated to the text encoder's context: {truncated}")
+    if any(truncated.values()):
+        warnings.append("distinct prompts truncated to the text encoder's context (the encoder reads only "
+                        f"their start): {truncated}")
     config = {
         "metrics": metrics,
         "seed": int(opts["seed"]),
         "bootstrap_resamples": int(opts["bootstrap"]),
         "scorers": {s.name: s.config() for s in scorers},
         "limit": opts["limit"],
-        "truncated_prompts": truncated,
     }
     return build_results(
         model=submission.describe(),
@@ -155,7 +162,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
         encoders=encoder_desc, config=config, metrics=summary, items=items_out,
         failures={i: failures[i] for i in suite.ids if i in failures}, device=str(opts["device"]),
         warnings=warnings,
-    ) | {"runtime": {"world_size": world, "batch_size": int(opts["batch_size"]),
+    ) | {"truncated_prompts": truncated, "runtime": {"world_size": world, "batch_size": int(opts["batch_size"]),
                      "clips_encoded": sum(g[4].clips_encoded for g in gathered),
                      "clips_from_cache": sum(g[4].clips_cached for g in gathered)}}
 

@@ -15,6 +15,7 @@ submission folder, and one that escapes it is rejected.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class Resolution:
     items: dict[str, ItemVideos] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     infos: dict[str, VideoInfo] = field(default_factory=dict)
+    #: which item each file in ``infos`` belongs to
+    file_items: dict[str, str] = field(default_factory=dict)
 
     def item_problems(self, item_id: str) -> list[Problem]:
         return [p for p in self.problems if p.item == item_id]
@@ -72,34 +75,42 @@ class Submission:
         if meta_path.is_file():
             try:
                 meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise SubmissionError(f"{meta_path}: not valid JSON ({exc})") from exc
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise SubmissionError(f"{meta_path}: not valid UTF-8 JSON ({exc})") from exc
             if not isinstance(meta, dict):
                 raise SubmissionError(f"{meta_path}: must be a JSON object")
         items = meta.get("items", {}) or {}
         if not isinstance(items, dict):
             raise SubmissionError(f"{meta_path}: 'items' must map item ids to {{'file', 'scenes'}} objects")
         fps = meta.get("fps")
+        if fps is not None:
+            try:
+                fps = float(fps)
+            except (TypeError, ValueError):
+                raise SubmissionError(f"{meta_path}: 'fps' must be a number, got {fps!r}") from None
+            if fps <= 0:
+                raise SubmissionError(f"{meta_path}: 'fps' must be positive, got {fps!r}")
         return cls(root, str(meta.get("model") or root.resolve().name), str(meta.get("version", "")),
-                   float(fps) if fps is not None else None, str(meta.get("notes", "")), items)
+                   fps, str(meta.get("notes", "")), items)
 
     def describe(self) -> dict:
         return {"name": self.model, "version": self.version, "notes": self.notes, "fps": self.fps}
 
     # -- path handling -------------------------------------------------------------------
     def _inside(self, rel: str) -> Path | None:
-        path = (self.root / rel)
-        try:
-            path.resolve().relative_to(self.root.resolve())
-        except ValueError:
+        """``root / rel`` if the path, as written, stays inside the folder (no absolute path, no '..'
+        above the root); None otherwise. Symbolic links are followed: a link is the user's choice."""
+        norm = os.path.normpath(rel)
+        if os.path.isabs(norm) or norm == ".." or norm.startswith(".." + os.sep):
             return None
-        return path
+        return self.root / norm
 
     def _find(self, stem: Path) -> Path | None:
         for ext in VIDEO_EXTENSIONS:
-            cand = stem.with_name(stem.name + ext)
-            if cand.is_file():
-                return cand
+            for variant in (ext, ext.upper()):
+                cand = stem.with_name(stem.name + variant)
+                if cand.is_file():
+                    return cand
         return None
 
     def _rel(self, path: Path) -> str:
@@ -127,6 +138,7 @@ class Submission:
                 res.problems.append(got)
                 return None
             res.infos[self._rel(path)] = got
+            res.file_items[self._rel(path)] = item_id
             return got
 
         from tqdm import tqdm
@@ -138,6 +150,12 @@ class Submission:
             refs: list[VideoRef] = []
             ok = True
             scene_dir = self.root / item.id
+            if entry is not None and not isinstance(entry, dict):
+                res.problems.append(Problem("bad_boundaries", item.id, "submission.json",
+                                            f"items.{item.id} must be an object like "
+                                            '{"file": "ITEM.mp4", "scenes": [[0, 49], [49, 98]]}, '
+                                            f"got {type(entry).__name__}"))
+                continue
             if entry is not None or not scene_dir.is_dir():
                 # one file per item
                 rel = (entry or {}).get("file") if isinstance(entry, dict) else None
@@ -177,11 +195,6 @@ class Submission:
                     if path is None:
                         res.problems.append(Problem("missing_scene", item.id, f"{item.id}/scene_{k}.mp4",
                                                     f"scene {k} of {n_scenes} is missing"))
-                        ok = False
-                        continue
-                    if self._inside(self._rel(path)) is None:
-                        res.problems.append(Problem("path_escape", item.id, self._rel(path),
-                                                    "file links outside the submission folder"))
                         ok = False
                         continue
                     vi = info(item.id, path)
@@ -228,7 +241,7 @@ class Submission:
             common = max(counts, key=counts.get)
             for rel, v in sorted(res.infos.items()):
                 if (v.width, v.height) != common:
-                    res.problems.append(Problem("resolution_mismatch", _item_of(rel), rel,
+                    res.problems.append(Problem("resolution_mismatch", res.file_items.get(rel), rel,
                                                 f"{v.width}x{v.height}, while most files are {common[0]}x{common[1]}"))
         fps_ref = self.fps
         if fps_ref is None:
@@ -238,13 +251,8 @@ class Submission:
             fps_ref = max(counts_f, key=counts_f.get)
         for rel, v in sorted(res.infos.items()):
             if abs(v.fps - fps_ref) > 1e-3 * max(1.0, fps_ref):
-                res.problems.append(Problem("fps_mismatch", _item_of(rel), rel,
+                res.problems.append(Problem("fps_mismatch", res.file_items.get(rel), rel,
                                             f"{v.fps:g} fps, expected {fps_ref:g} fps"))
-
-
-def _item_of(rel: str) -> str:
-    first = Path(rel).parts[0]
-    return Path(first).stem if "." in first else first
 
 
 #: problem kinds that prevent an item from being scored (others are warnings)
@@ -255,5 +263,5 @@ BLOCKING = {"missing_item", "missing_scene", "unreadable", "zero_frames", "too_f
 def open_submission(path: str | Path) -> Submission:
     try:
         return Submission.open(path)
-    except OSError as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise MvbenchError(f"cannot read submission folder {path}: {exc}") from exc

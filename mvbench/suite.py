@@ -168,7 +168,10 @@ def load_suite(name_or_path: str | Path) -> Suite:
         if not path.is_file():
             raise SuiteError(f"suite file {path} does not exist",
                              hint="bundled suites: " + ", ".join(bundled_suites()))
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise SuiteError(f"suite file {path} is not UTF-8 text ({exc})") from exc
         source = str(path)
     else:
         res = resources.files("mvbench").joinpath(f"data/suites/{name_or_path}.json")

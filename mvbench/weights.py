@@ -114,16 +114,20 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
             return cached["sha256"]
     except (OSError, ValueError, KeyError):
         pass
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    digest = h.hexdigest()
+    digest = file_sha256_nocache(path, chunk)
     try:
         atomic_write_text(sidecar, json.dumps({"key": key, "sha256": digest}))
     except OSError:
         pass  # read-only location: hashing again next time is fine
     return digest
+
+
+def file_sha256_nocache(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -136,15 +140,6 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _check_hash(name: str, path: Path) -> None:
-    spec = get_spec(name)
-    if spec.sha256 and file_sha256(path) != spec.sha256:
-        raise MvbenchError(
-            f"{path} does not match the sha256 registered for {name!r}",
-            hint="the file is corrupt or a different release; fetch it again or import the right file",
-        )
 
 
 def fetch(name: str, progress: bool = True) -> Path:
@@ -164,6 +159,11 @@ def fetch(name: str, progress: bool = True) -> Path:
                 while block := resp.read(1 << 20):
                     out.write(block)
                     bar.update(len(block))
+        if spec.sha256 and file_sha256_nocache(tmp) != spec.sha256:
+            raise MvbenchError(
+                f"the download of {name!r} from {spec.url} does not match its registered sha256; nothing was installed",
+                hint="try again; if it persists the upstream file changed: import a verified copy instead",
+            )
         os.replace(tmp, dest)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -173,7 +173,6 @@ def fetch(name: str, progress: bool = True) -> Path:
                 hint=f"download it by other means and run `mvbench weights import {name} PATH`",
             ) from exc
         raise
-    _check_hash(name, dest)
     return dest
 
 

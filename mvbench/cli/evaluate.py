@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from mvbench.cli.common import add_run_arguments
-from mvbench.results import default_out_path, write_results
+from mvbench.results import check_writable, default_out_path, write_results
 from mvbench.scorers import DEFAULT_METRICS, SCORERS, scorer_class
 
 
@@ -19,6 +20,7 @@ def register(sub) -> None:
     p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
                    help="comma-separated metric names (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (default %(default)s)")
     p.add_argument("--limit", type=int, default=None, help="score only the first N items (smoke runs)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any item failed")
     p.add_argument("--encoder", default=None,
@@ -37,12 +39,13 @@ def run(args: argparse.Namespace) -> int:
 
     suite = load_suite(args.suite)
     submission = open_submission(args.videos)
+    out = Path(args.out) if args.out else default_out_path(submission.model, suite.name)
+    check_writable(out)  # fail now, not after an hour of encoding
     options = {k: v for k, v in vars(args).items() if k not in {"func", "command", "suite", "videos", "out"}}
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     results = run_evaluation(suite, submission, metrics, options)
     if not results:  # non-zero rank of a distributed run
         return 0
-    out = args.out or default_out_path(submission.model, suite.name)
     write_results(out, results)
     print(metrics_table(results))
     for w in results.get("warnings", []):

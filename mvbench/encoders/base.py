@@ -93,8 +93,17 @@ class VideoTextEncoder(VideoEncoder):
     context_length: int = 77
 
     def __init__(self) -> None:
-        #: prompts truncated to the context length since creation (reported in results)
+        #: prompts truncated to the context length since creation (every call counted)
         self.truncated_prompts: int = 0
+        #: the distinct prompt texts that were truncated (results report their number)
+        self.truncated_texts: set[str] = set()
+
+    def note_truncated(self, prompts: list[str], flags: list[bool]) -> None:
+        """Record which of ``prompts`` the tokenizer had to cut."""
+        for text, cut in zip(prompts, flags):
+            if cut:
+                self.truncated_prompts += 1
+                self.truncated_texts.add(text)
 
     @abstractmethod
     def encode_text(self, prompts: list[str]) -> torch.Tensor:

@@ -132,7 +132,7 @@ class OpenClipEncoder(VideoTextEncoder):
         """L2-normalised float32 ``[B, D]``; prompts longer than the context are cut (EOT kept) and counted."""
         prompts = list(prompts)
         # [SOT] + bpe + [EOT] longer than the context is truncated by the tokenizer.
-        self.truncated_prompts += sum(len(self.tokenizer.encode(p)) + 2 > self.context_length for p in prompts)
+        self.note_truncated(prompts, [len(self.tokenizer.encode(p)) + 2 > self.context_length for p in prompts])
         tokens = self.tokenizer(prompts)
         with torch.inference_mode():
             emb = self.module.encode_text(tokens.to(self.device)).float()

@@ -67,8 +67,9 @@ class ViclipEncoder(VideoTextEncoder):
 
     def encode_text(self, prompts: list[str]) -> torch.Tensor:
         """L2-normalised float32 ``[B, D]``; prompts over 32 tokens are cut and counted."""
-        tokens, truncated = self.tokenizer(list(prompts))
-        self.truncated_prompts += sum(truncated)
+        prompts = list(prompts)
+        tokens, truncated = self.tokenizer(prompts)
+        self.note_truncated(prompts, truncated)
         with torch.inference_mode():
             emb = self.module.encode_text(tokens.to(self.device))
         return F.normalize(emb.float(), dim=-1)

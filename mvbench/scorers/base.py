@@ -146,5 +146,6 @@ class Scorer:
         out = {}
         for info in self.metrics:
             vals = [s.values[info.name] for s in scores.values() if info.name in s.values]
-            out[info.name] = summarize(vals, higher_is_better=info.higher_is_better, seed=seed)
+            out[info.name] = summarize(vals, higher_is_better=info.higher_is_better, seed=seed,
+                                       n_resamples=int(self.options.get("bootstrap") or 1000))
         return out

@@ -78,7 +78,8 @@ class ConfusionScorer(Scorer):
 
     @property
     def segment_frames(self) -> int:
-        value = int(self.options.get("cd_segment_frames") or DEFAULT_SEGMENT_FRAMES)
+        raw = self.options.get("cd_segment_frames")
+        value = DEFAULT_SEGMENT_FRAMES if raw is None else int(raw)
         if value < 1:
             raise ValueError(f"cd_segment_frames must be >= 1, got {value}")
         return value
@@ -180,7 +181,8 @@ class ConfusionScorer(Scorer):
         out = {}
         for info in self.metrics:
             vals = [s.values[info.name] for s in scores.values() if info.name in s.values]
-            out[info.name] = summarize(vals, higher_is_better=info.higher_is_better, seed=seed)
+            out[info.name] = summarize(vals, higher_is_better=info.higher_is_better, seed=seed,
+                                       n_resamples=int(self.options.get("bootstrap") or 1000))
         cd = out["confusion_degree"]
         n_deg = sum(int(s.details.get("degenerate_prompts", 0)) for s in scores.values())
         n_prompts = sum(int(s.details.get("F", 0)) for s in scores.values())

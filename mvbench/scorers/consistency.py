@@ -59,3 +59,14 @@ class ConsistencyScorer(Scorer):
                      torch.nn.functional.normalize(t.double(), dim=1)).sum(1) * 100
         values = {k: round(x, DECIMALS) for k, x in values.items()}
         return ItemScore(values, {"scene_semantic": [round(float(x), 4) for x in per_scene]})
+
+    def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
+        out = super().aggregate(scores, seed)
+        single = sorted(i for i, s in scores.items() if "visual_consistency" not in s.values)
+        if single:
+            note = (f"{len(single)} item(s) have a single scene, so visual and sequence consistency are "
+                    f"undefined for them and they are left out of those two means (e.g. {single[0]!r}); "
+                    "semantic consistency includes them")
+            for name in ("visual_consistency", "sequence_consistency"):
+                out[name].setdefault("warnings", []).append(note)
+        return out

@@ -22,5 +22,11 @@ def as_float64_matrix(x, name: str) -> torch.Tensor:
 def l2_normalize(t: torch.Tensor, name: str) -> torch.Tensor:
     norms = t.norm(dim=1, keepdim=True)
     if (norms == 0).any():
-        raise ValueError(f"{name} has an all-zero row; cosine similarity is undefined")
+        bad = torch.nonzero(norms.squeeze(1) == 0).flatten().tolist()
+        raise ValueError(f"{name} has all-zero rows {bad} (zero vectors); cosine similarity is undefined")
     return t / norms
+
+
+def unit_rows(x, name: str) -> torch.Tensor:
+    """Rows of a 2-D tensor/array as float64 unit vectors (strict checks, see above)."""
+    return l2_normalize(as_float64_matrix(x, name), name)

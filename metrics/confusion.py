@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import torch
 
+from metrics._validate import unit_rows
+
 DEGENERATE_POLICIES = ("exclude", "floor")
 #: default threshold below which S_TF(P_i, V_i) counts as degenerate (ViCLIP text-video cosines
 #: of matching pairs are about 0.15-0.25, see Table 1 of the paper)
@@ -71,23 +73,9 @@ class ConfusionResult:
         return [None if math.isnan(v) else float(v) for v in self.per_prompt.tolist()]
 
 
-def _unit_rows(x: torch.Tensor, what: str) -> torch.Tensor:
-    """Rows of ``x`` as float64 unit vectors; zero or non-finite rows are an error."""
-    x = torch.as_tensor(x).to(torch.float64)
-    if x.ndim != 2:
-        raise ValueError(f"{what} must have shape [F, d], got {tuple(x.shape)}")
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{what} contains NaN or inf values")
-    norms = x.norm(dim=1, keepdim=True)
-    if (norms == 0).any():
-        bad = torch.nonzero(norms.squeeze(1) == 0).flatten().tolist()
-        raise ValueError(f"{what} rows {bad} are zero vectors; a cosine similarity is undefined")
-    return x / norms
-
-
 def cosine_matrix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Float64 cosine similarities ``[A, B]`` between the rows of ``a`` [A, d] and ``b`` [B, d]."""
-    return _unit_rows(a, "first argument") @ _unit_rows(b, "second argument").T
+    return unit_rows(a, "first argument") @ unit_rows(b, "second argument").T
 
 
 def confusion_degree(
@@ -151,6 +139,6 @@ def frame_text_consistency(text_emb: torch.Tensor, segment_emb: torch.Tensor) ->
             f"text_emb and segment_emb must both have shape [F, d] with F >= 1; got "
             f"{tuple(text_emb.shape)} and {tuple(segment_emb.shape)}"
         )
-    a = _unit_rows(text_emb, "text_emb")
-    b = _unit_rows(segment_emb, "segment_emb")
+    a = unit_rows(text_emb, "text_emb")
+    b = unit_rows(segment_emb, "segment_emb")
     return float((a * b).sum(dim=1).mean())

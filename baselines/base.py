@@ -83,6 +83,11 @@ class Baseline(ABC):
         """CPU generator seeded with ``seed + item_index`` (noise is drawn on the CPU, then moved)."""
         return torch.Generator("cpu").manual_seed(item_seed(self.options.seed, item_index))
 
+    def step_generator(self, item_index: int) -> torch.Generator:
+        """A second CPU stream for the noise a stochastic scheduler (CogVideoX DPM) draws inside its steps,
+        seeded from the item seed, so that the initial noise of every scene is the same whatever the scheduler."""
+        return torch.Generator("cpu").manual_seed(item_seed(self.options.seed, item_index) + STEP_STREAM_OFFSET)
+
     def prompt_embeddings(self, prompts: list[str]) -> torch.Tensor:
         """``[n, L, D]`` T5 embeddings of the scene prompts."""
         p = self.parts
@@ -131,6 +136,10 @@ def _read_config(path: Path) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise MvbenchError(f"cannot read {path}: {error}") from error
+
+
+#: offset between an item's initial-noise seed and its scheduler-step seed
+STEP_STREAM_OFFSET = 1_000_003
 
 
 def draw_noise(shape: tuple[int, ...], generator: torch.Generator, device, dtype) -> torch.Tensor:

@@ -35,15 +35,19 @@ class CogVideoXConcat(Baseline):
         embeddings = self.prompt_embeddings([scene.prompt for scene in item.scenes])
         use_guidance = o.guidance > 1.0
         dtype = parts.transformer.dtype
+        # scene k's initial noise is the k-th draw from the item's generator (as for the joint baselines);
+        # noise a stochastic scheduler draws inside its steps comes from a second, separately seeded stream
+        noises = [draw_noise(self.latent_shape(parts.transformer.config.in_channels), generator, self.device, dtype)
+                  for _ in item.scenes]
+        step_generator = self.step_generator(item_index)
         videos = []
-        for k in range(len(item.scenes)):
-            noise = draw_noise(self.latent_shape(parts.transformer.config.in_channels), generator, self.device, dtype)
+        for k, noise in enumerate(noises):
             with torch.no_grad():
                 latents = self.pipeline(
                     prompt_embeds=embeddings[k:k + 1],
                     negative_prompt_embeds=self.negative_embedding() if use_guidance else None,
                     height=o.height, width=o.width, num_frames=o.frames, num_inference_steps=o.steps,
-                    guidance_scale=o.guidance, latents=noise, generator=generator, output_type="latent",
+                    guidance_scale=o.guidance, latents=noise, generator=step_generator, output_type="latent",
                     max_sequence_length=parts.max_text_length, return_dict=False,
                 )[0]
             videos.append(self.decode(latents))

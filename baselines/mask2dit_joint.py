@@ -61,5 +61,6 @@ class Mask2DiTJoint(Baseline):
         with torch.no_grad():
             latents = generate_scenes(self.model, parts.scheduler, embeddings,
                                       self.latent_shape(parts.transformer.config.in_channels),
-                                      generator=self.generator(item_index), num_inference_steps=o.steps, **guidance)
+                                      generator=self.generator(item_index), step_generator=self.step_generator(item_index),
+                                      num_inference_steps=o.steps, **guidance)
         return [self.decode(scene) for scene in latents]

@@ -47,7 +47,10 @@ class GenerationOptions:
     def recorded(self) -> dict:
         """The settings that change the pixels (written to submission.json; compared when resuming)."""
         settings = asdict(self)
-        settings.pop("device")
+        device = str(settings.pop("device"))
+        # the dtype actually used ("auto" is bf16 on CUDA, fp32 on CPU) and the device kind change the pixels
+        settings["dtype"] = str(resolve_dtype(self.dtype, device)).replace("torch.", "")
+        settings["device_type"] = device.split(":")[0]
         return settings
 
 

@@ -233,13 +233,40 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", re.sub(r"\[[^\]]*\]", "", name.lower()))
 
 
+def row_label(row: Row, text_keys: list[str]) -> str:
+    """A row's full label: its text cells in column order joined by " / " ("DF + Video-level Prompt / 5s")."""
+    return " / ".join(row.texts[k] for k in text_keys if row.texts.get(k)) or row.name
+
+
+def _listing(rows: list[tuple[int, Row]], text_keys: list[str]) -> str:
+    return ", ".join(f"#{i} {row_label(r, text_keys)}" for i, r in rows)
+
+
+def find_published(rows: list[Row], text_keys: list[str], query: str) -> list[tuple[int, Row]]:
+    """Published rows (1-based position, row) that ``query`` names.
+
+    ``#N`` is the N-th published row; otherwise rows whose full label (:func:`row_label`), else whose
+    name, equals ``query`` after :func:`normalise_name`. Several results mean the name is ambiguous.
+    """
+    numbered = list(enumerate(rows, start=1))
+    position = re.fullmatch(r"#(\d+)", query.strip())
+    if position:
+        n = int(position.group(1))
+        return [(n, rows[n - 1])] if 1 <= n <= len(rows) else []
+    key = normalise_name(query)
+    by_label = [(i, r) for i, r in numbered if normalise_name(row_label(r, text_keys)) == key]
+    return by_label or [(i, r) for i, r in numbered if normalise_name(r.name) == key]
+
+
 def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool = False,
                       reference: str | None = None) -> Board:
     """Append measured rows (from results files) under the published ones, with deltas.
 
     A measured column is filled from the results metric named by the paper column's ``metric``.
-    The delta is measured − published against the published row with the same normalised name,
-    or against ``reference`` (a published row name) when given.
+    The delta is measured − published against the one published row with the same normalised name
+    (or full label). ``reference`` (a published row name, full label or ``#N``) is used only for
+    measured rows without such a unique match; a name shared by several published rows (Mask²DiT
+    Table 7 has two "Ours") with no ``reference`` is an error, never a silent pick.
     """
     loaded = load_many(paths)
     notes = check_same_suite(loaded, allow_mixed)
@@ -247,13 +274,20 @@ def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool 
     if not mapped:
         raise LeaderboardError(f"{table.id} has no column that mvbench measures",
                                hint="pick a table with consistency, FVD, confusion or ID columns")
-    published = {normalise_name(r.name): r for r in board.rows if r.published}
+    text_keys = [c.key for c in table.columns if c.kind == "text"]
+    published = [r for r in board.rows if r.published]
+    everything = _listing(list(enumerate(published, start=1)), text_keys)
     ref_row = None
     if reference is not None:
-        ref_row = published.get(normalise_name(reference))
-        if ref_row is None:
-            raise LeaderboardError(f"--reference {reference!r} is not a row of {table.id}",
-                                   hint="rows: " + ", ".join(r.name for r in board.rows if r.published))
+        found = find_published(published, text_keys, reference)
+        if not found:
+            raise LeaderboardError(f"--reference {reference!r} is not a row of {table.id}", hint="rows: " + everything)
+        if len(found) > 1:
+            raise LeaderboardError(f"--reference {reference!r} names {len(found)} rows of {table.id}: "
+                                   f"{_listing(found, text_keys)}",
+                                   hint="pass the full row label or the row number, e.g. --reference "
+                                        f"'#{found[-1][0]}'; rows: {everything}")
+        ref_row = found[0][1]
     first_text = table.columns[0].key
     for path, doc in loaded:
         row = _row_from_results(doc, path, list(mapped.values()))
@@ -261,7 +295,13 @@ def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool 
         row.texts = {first_text: row.name}
         name, version, _ = suite_identity(doc)
         row.group = f"Measured with mvbench (suite {name} v{version})"
-        target = ref_row or published.get(normalise_name(row.name))
+        matches = find_published(published, text_keys, row.name)
+        if len(matches) > 1 and ref_row is None:
+            raise LeaderboardError(
+                f"measured row {row.name!r} ({path}) matches {len(matches)} published rows of {table.id}: "
+                f"{_listing(matches, text_keys)}",
+                hint=f"pass --reference '#N' (or a full row label) to choose the row its deltas refer to; rows: {everything}")
+        target = matches[0][1] if len(matches) == 1 else ref_row
         if target is not None:
             row.details["delta_reference"] = target.name
             for key, cell in row.cells.items():
@@ -275,6 +315,7 @@ def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool 
                 r.group = f"Published ({table.paper_title.split(':')[0]} Table {table.table})"
     board.notes += notes + [
         "Measured rows use this mvbench run's suite and protocol, not the paper's evaluation set; "
-        "Δ is measured − published (matching row name" + (f", else {reference!r}" if reference else "") + ")."]
+        "Δ is measured − published (the one published row of the same name" +
+        (f", else {reference!r}" if reference else "") + ")."]
     board.remark()
     return board

@@ -3,7 +3,8 @@
 VBench-2.0 publishes its prompts in three shapes, all accepted here:
 
 * plain text, one prompt per line (``prompts/prompt/Complex_Plot.txt``, the augmented
-  ``prompt_aug/...`` lists, ``VBench2_full_text.txt``); blank lines are skipped. The dimension is
+  ``prompt_aug/...`` lists, ``VBench2_full_text.txt``); blank lines are skipped. Files are read as
+  UTF-8 (a byte-order mark is dropped; CRLF line ends work). The dimension is
   ``--dimension`` or else the file name (``Complex_Plot``).
 * a per-dimension meta file, a JSON list of ``{"prompt_en", "dimension", "auxiliary_info"}``
   (``prompts/meta_info/Complex_Plot.json``).
@@ -49,12 +50,27 @@ class VBenchPrompt:
     auxiliary: tuple[str, ...] = ()
 
 
-def _read_json(path: Path) -> object:
+def _read_text(path: Path, what: str) -> str:
+    """The file as text (UTF-8, a leading byte-order mark dropped); errors name the file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise SuiteError(f"{path} does not exist") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"{what} {path} does not exist") from None
+    except IsADirectoryError:
+        raise SuiteError(f"{what} {path} is a folder, not a file",
+                         hint="pass the prompt file itself, e.g. prompts/prompt/Complex_Plot.txt") from None
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"{what} {path} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+                         hint="re-save it as UTF-8") from None
+    except OSError as exc:
+        raise SuiteError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+
+
+def _read_json(path: Path, what: str = "file") -> object:
+    text = _read_text(path, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
         raise SuiteError(f"{path}: not valid JSON ({exc})") from exc
 
 
@@ -76,14 +92,11 @@ def read_vbench_prompts(path: str | Path, dimension: str | None = None) -> list[
     """The prompts of a VBench-2.0 prompt file (txt, meta-info JSON list or full-text info JSON)."""
     path = Path(path)
     if path.suffix.lower() != ".json":
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise SuiteError(f"VBench prompt file {path} does not exist") from None
+        lines = _read_text(path, "VBench prompt file").splitlines()
         dims = (dimension or path.stem,)
         prompts = [VBenchPrompt(line.strip(), dims) for line in lines if line.strip()]
     else:
-        data = _read_json(path)
+        data = _read_json(path, "VBench prompt file")
         prompts = []
         if isinstance(data, list):
             for k, entry in enumerate(data):
@@ -116,7 +129,7 @@ def read_vbench_prompts(path: str | Path, dimension: str | None = None) -> list[
 def read_side_file(path: str | Path) -> dict[str, dict]:
     """Frame prompts by key (index string or item id) -> ``{"frame_prompts", "frame_ranges"?}``."""
     path = Path(path)
-    data = _read_json(path)
+    data = _read_json(path, "frame-prompt side file")
     if not isinstance(data, dict) or not isinstance(data.get("items"), dict):
         raise SuiteError(f"{path}: a frame-prompt side file is an object with an 'items' object",
                          hint=f'{{"schema": "{SIDE_FILE_SCHEMA}", "items": {{"0": ["...", "..."]}}}}')

@@ -211,3 +211,13 @@ def test_missing_diffusers_names_the_models_extra(model_dir, suite_path, monkeyp
     baseline = create_baseline("cogvideox-concat", model_dir, **FAST)
     with pytest.raises(MissingExtraError, match="diffusers"):
         baseline.generate_item(load_suite(suite_path).items[0], 0)
+
+
+def test_recorded_settings_name_the_dtype_actually_used():
+    """Resuming a bf16 (GPU) folder on a CPU (fp32) must be refused: "auto" is recorded resolved."""
+    from baselines.options import GenerationOptions
+
+    gpu, cpu = GenerationOptions(device="cuda").recorded(), GenerationOptions(device="cpu").recorded()
+    assert gpu != cpu
+    assert (gpu["dtype"], gpu["device_type"]) == ("bfloat16", "cuda")
+    assert (cpu["dtype"], cpu["device_type"]) == ("float32", "cpu")

@@ -169,3 +169,27 @@ def test_runner_end_to_end_on_real_videos(tmp_path, bank_dir, monkeypatch):
     assert res["items"]["movie1"]["details"]["character_id"]["shots"][0]["predicted"] == ["Alice", "Bob", "Carol"]
     path = write_results(tmp_path / "r.json", res)
     assert load_results(path)["metrics"]["id_f1"]["n"] == 1
+
+
+def test_scripted_character_without_portrait_is_reported(tmp_path, bank_dir):
+    (bank_dir / "Carol.png").unlink()  # Carol is scripted in shots 1 and 3 but has no portrait now
+    scorer, _, score, _ = run_scorer("mvbench", bank_dir)
+    assert score.details["unbanked_characters"] == ["Carol"]
+    assert score.details["bank"] == ["Alice", "Bob"]
+    agg = scorer.aggregate({"movie1": score}, seed=0)
+    (warning,) = agg["id_f1"]["warnings"]
+    assert "1 item(s)" in warning and "movie1: Carol" in warning
+
+
+def test_suite_ids_make_a_bank_per_item(tmp_path, bank_dir):
+    from mvbench.errors import MvbenchError
+
+    per_item = tmp_path / "per_item"
+    (per_item / "other_movie").mkdir(parents=True)
+    for name, rb in COLORS.items():
+        Image.fromarray(portrait(rb)).save(per_item / "other_movie" / f"{name}.png")
+    item = parse_suite(suite_doc()).items[0]
+    scorer = CharacterIdScorer({"character_bank": str(per_item), "suite_ids": ["movie1", "other_movie"]},
+                               backend=FakeFaceBackend())
+    with pytest.raises(MvbenchError, match="expected .*per_item/movie1"):
+        scorer.bank_for(item)

@@ -129,3 +129,79 @@ def test_gated_metric_without_a_value_in_new_is_a_regression(tmp_path, base, cap
     code, out, _ = run(capsys, base, new, "--max-rise", "fvd=10", "--out", tmp_path / "summary.md")
     assert code == 1 and "missing" not in out.split("| fvd ↓")[1].split("\n")[0]
     assert (tmp_path / "summary.md").read_text() == out
+
+
+# --- item coverage, non-finite means, added metrics, terminal text (review findings) ---------------------
+
+def _four_items(scores: dict[str, float]) -> dict:
+    return {i: {"scores": {"sequence_consistency": s}, "details": {}} for i, s in scores.items()}
+
+
+def test_new_run_with_failed_items_does_not_pass_silently(tmp_path, capsys):
+    base_scores = {"a": 40.0, "b": 50.0, "c": 60.0, "d": 70.0}
+    base = write(tmp_path, "b.json", make_results("m", {"sequence_consistency": 55.0}, items=_four_items(base_scores)))
+    # new: a, b, c failed; the mean over the one remaining item (d) is higher than the base mean
+    fails = {i: {"stage": "decode", "kind": "unreadable", "file": None, "error": "x"} for i in "abc"}
+    new = write(tmp_path, "n.json", make_results("m", {"sequence_consistency": 69.0},
+                                                  items=_four_items({"d": 69.0}), failures=fails))
+    code, out, err = run(capsys, base, new, "--max-drop", "sequence_consistency=0.5")
+    assert code == 2
+    assert "INCOMPLETE" in out and "failed 3 item(s) the base scored: a, b, c" in err
+    assert "--allow-failures" in err
+    # with --allow-failures the gate judges the paired mean over the common item d: 69 - 70 = -1 < -0.5
+    code, out, _ = run(capsys, base, new, "--max-drop", "sequence_consistency=0.5", "--allow-failures")
+    assert code == 1 and "max-drop 0.5 (paired)" in out
+    code, _, _ = run(capsys, base, new, "--max-drop", "sequence_consistency=1.0", "--allow-failures")
+    assert code == 0
+    # an item simply absent from the new run counts like a failed one
+    absent = write(tmp_path, "a.json", make_results("m", {"sequence_consistency": 55.0},
+                                                     items=_four_items({"a": 40.0, "b": 50.0, "c": 60.0})))
+    code, _, err = run(capsys, base, absent)
+    assert code == 2 and "failed 1 item(s) the base scored: d" in err
+
+
+def test_allow_failures_cannot_gate_a_metric_without_per_item_scores(tmp_path, capsys):
+    base = write(tmp_path, "b.json", make_results("m", {"fvd": 700.0, "sequence_consistency": 50.0},
+                                                   items=_four_items({"a": 50.0, "b": 50.0})))
+    new = write(tmp_path, "n.json", make_results("m", {"fvd": 700.0, "sequence_consistency": 50.0},
+                                                  items=_four_items({"a": 50.0}),
+                                                  failures={"b": {"stage": "score", "error": "x"}}))
+    code, _, err = run(capsys, base, new, "--max-rise", "fvd=10", "--allow-failures")
+    assert code == 2 and "fvd has no per-item scores" in err
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_mean_counts_as_missing(tmp_path, base, capsys, bad):
+    doc = make_results("model", BASE, version="2", items=items([40.0, 47.0, 55.35]))
+    doc["metrics"]["fvd"]["mean"] = bad
+    doc["metrics"]["fvd"]["ci95"] = None
+    new = tmp_path / "nan.json"
+    import json
+    new.write_text(json.dumps(doc))  # json writes NaN/Infinity; mvbench's writer refuses them
+    code, out, _ = run(capsys, base, new, "--max-rise", "fvd=10")
+    assert code == 1 and "Regressions: fvd" in out
+    code, out, _ = run(capsys, base, new)  # ungated: reported, never "unchanged" or "improved"
+    assert code == 0 and "| missing value |" in out.split("| fvd ↓")[1].split("\n")[0]
+    code, _, err = run(capsys, new, base, "--max-rise", "fvd=10")  # a non-finite base value cannot be gated
+    assert code == 2 and "no finite value" in err
+
+
+def test_adding_a_metric_keeps_runs_comparable(tmp_path, capsys):
+    cfg = {"metrics": ["sequence_consistency"], "seed": 0,
+           "scorers": {"consistency": {"encoder": "viclip-l14", "vc_pairs": "all"}}}
+    base = write(tmp_path, "b.json", make_results("m", {"sequence_consistency": 47.0}, config=cfg))
+    cfg_new = {"metrics": ["sequence_consistency", "fvd"], "seed": 0,
+               "scorers": {"consistency": {"encoder": "viclip-l14", "vc_pairs": "all"},
+                           "fvd": {"stride": 1, "metrics": {"fvd": {"extractor": "i3d"}}}}}
+    doc = make_results("m", {"sequence_consistency": 47.0, "fvd": 700.0}, config=cfg_new)
+    doc["encoders"]["i3d"] = {"name": "i3d", "weights_sha256": "11" * 32, "calibrated": True}
+    new = write(tmp_path, "n.json", doc)
+    code, out, _ = run(capsys, base, new)
+    assert code == 0 and "fvd is only in" in out
+    # a changed setting of a scorer both runs used still makes them incomparable, shown without HTML escapes
+    cfg_changed = {**cfg_new, "scorers": {**cfg_new["scorers"], "consistency": {"encoder": "viclip-l14"}}}
+    changed = write(tmp_path, "c.json", make_results("m", {"sequence_consistency": 47.0}, config=cfg_changed))
+    code, out, _ = run(capsys, base, changed)
+    assert code == 2
+    assert "config scorers.consistency.vc_pairs = 'all' vs (unset)" in out
+    assert "&lt;" not in out and "&gt;" not in out

@@ -111,3 +111,50 @@ def test_bank_match_threshold_and_cache(tmp_path):
     again = build_bank(be, discover_portraits(tmp_path / "bank"), cache)
     assert be.embed_calls == 3
     np.testing.assert_array_equal(again.embeddings, bank.embeddings)
+
+
+def _item(item_id: str, characters: dict, script: list[list[str]]):
+    from mvbench.suite import parse_suite
+
+    doc = {"suite": "t", "version": "1", "items": [
+        {"id": item_id, "characters": characters,
+         "scenes": [{"prompt": f"s{k}", "characters": c} for k, c in enumerate(script)]}]}
+    return parse_suite(doc).items[0]
+
+
+def test_item_without_its_bank_folder_never_gets_another_items_portraits(tmp_path):
+    from mvbench.faces import portraits_for_item
+
+    bank = tmp_path / "bank2"
+    _save(bank / "item_a" / "Actor1.png", portrait(COLORS["Alice"]))
+    _save(bank / "item_a" / "Actor2.png", portrait(COLORS["Bob"]))
+    chars = {"Actor1": "a", "Actor2": "b"}
+    item_a, item_b = _item("item_a", chars, [["Actor1"]]), _item("item_b", chars, [["Actor1", "Actor2"]])
+    got = portraits_for_item(item_a, bank)
+    assert {n: [p.name for p in v] for n, v in got.items()} == {"Actor1": ["Actor1.png"], "Actor2": ["Actor2.png"]}
+    # recognised from its contents (no suite ids given) ...
+    with pytest.raises(MvbenchError, match=r"item 'item_b'.*per item.*item_a.*expected .*bank2/item_b"):
+        portraits_for_item(item_b, bank)
+    # ... and from the suite's item ids, even when the other item's folder names no character of this one
+    _save(bank / "Hero.png", portrait(COLORS["Carol"]))
+    lone = _item("item_c", {"Hero": "h"}, [["Hero"]])
+    with pytest.raises(MvbenchError, match=r"item 'item_c'.*expected .*bank2/item_c"):
+        portraits_for_item(lone, bank, suite_ids=["item_a", "item_b", "item_c"])
+
+
+def test_suite_portraits_and_bank_folder_merge_per_character(tmp_path):
+    from mvbench.faces import portraits_for_item
+    from mvbench.faces.bank import unbanked_characters
+
+    _save(tmp_path / "suite_portraits" / "a1.png", portrait(COLORS["Alice"]))
+    _save(tmp_path / "bank" / "Actor2.png", portrait(COLORS["Bob"]))
+    _save(tmp_path / "bank" / "Actor1" / "side.png", portrait(COLORS["Alice"]))
+    chars = {"Actor1": {"portraits": ["suite_portraits/a1.png"]}, "Actor2": "b", "Actor3": "c"}
+    item = _item("x", chars, [["Actor1", "Actor2"], ["Actor3"]])
+    got = portraits_for_item(item, tmp_path / "bank", suite_dir=tmp_path)
+    assert {n: [p.name for p in v] for n, v in got.items()} == {"Actor1": ["a1.png", "side.png"],
+                                                                "Actor2": ["Actor2.png"]}
+    assert unbanked_characters(item, got) == ["Actor3"]
+    # without a bank folder the suite's portraits are used and the others are reported, not invented
+    only_suite = portraits_for_item(item, None, suite_dir=tmp_path)
+    assert list(only_suite) == ["Actor1"] and unbanked_characters(item, only_suite) == ["Actor2", "Actor3"]

@@ -130,3 +130,29 @@ def test_plot_error_bars_come_from_the_ci(three):
     assert widths == [72.5, 65.25, 60.0]
     segments = [c for c in ax.collections if c.get_segments()][0].get_segments()
     assert [(s[0][0], s[1][0]) for s in segments] == [(72.0, 73.0), (64.75, 65.75), (59.5, 60.5)]
+
+
+def test_deltas_never_go_to_the_wrong_published_row(tmp_path):
+    from leaderboard.errors import LeaderboardError
+
+    table = load_paper_table("mask2dit:table7")  # rows: CogVideoX-2B, Ours (2B), CogVideoX-5B, Ours (5B)
+    ours = write(tmp_path, "ours.json", make_results("Ours", {"visual_consistency": 80.0}))
+    with pytest.raises(LeaderboardError, match=r"matches 2 published rows.*#2 Ours, #4 Ours"):
+        add_measured_rows(board_from_paper(table), table, [ours])
+    with pytest.raises(LeaderboardError, match="names 2 rows"):
+        add_measured_rows(board_from_paper(table), table, [ours], reference="Ours")
+    board = add_measured_rows(board_from_paper(table), table, [ours], reference="#2")
+    assert board.rows[-1].cell("visual_consistency").delta == pytest.approx(80.0 - 70.95)  # 2B "Ours"
+    board = add_measured_rows(board_from_paper(table), table, [ours], reference="#4")
+    assert board.rows[-1].cell("visual_consistency").delta == pytest.approx(80.0 - 89.21)  # 5B "Ours"
+    # --reference applies only to measured rows without their own namesake
+    cog = write(tmp_path, "cog.json", make_results("CogVideoX-5B", {"visual_consistency": 44.0}))
+    board = add_measured_rows(board_from_paper(table), table, [cog, ours], reference="#2")
+    by_name = {r.name: r for r in board.rows if not r.published}
+    assert by_name["CogVideoX-5B"].cell("visual_consistency").delta == pytest.approx(44.0 - 43.82)
+    assert by_name["Ours"].cell("visual_consistency").delta == pytest.approx(80.0 - 70.95)
+    table1 = load_paper_table("mask2dit:table1")
+    talc = write(tmp_path, "talc.json", make_results("TALC", {"visual_consistency": 68.0}))
+    board = add_measured_rows(board_from_paper(table1), table1, [talc], reference="Ours")
+    assert board.rows[-1].details["delta_reference"] == "TALC [2]"
+    assert board.rows[-1].cell("visual_consistency").delta == pytest.approx(68.0 - 67.47)

@@ -66,3 +66,42 @@ def test_fixed_n_generation_with_guidance(kind):
     assert bool((scene_t == scene_t[0, 0]).all())
     with pytest.raises(ValueError, match="negative_prompt_embeds"):
         generate_scenes(model, scheduler(), prompts, (1, 2, CHANNELS, SIZE, SIZE), guidance_scale=5.0)
+
+
+def test_stochastic_scheduler_is_reproducible_from_the_seed_alone():
+    """CogVideoXDPMScheduler draws noise inside every step: a seeded run must not depend on torch's global RNG."""
+    model = MultiSceneTransformer(tiny_cogvideox(rotary=False), "v2")
+    _, prompts = scene_inputs([1, 1], batch=1)
+    runs = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        with torch.no_grad():
+            runs.append(generate_scenes(model, scheduler(CogVideoXDPMScheduler), prompts, (1, 2, CHANNELS, SIZE, SIZE),
+                                        num_inference_steps=3, generator=torch.Generator().manual_seed(0)))
+    assert all(torch.equal(a, b) for a, b in zip(*runs))
+
+
+def test_guidance_and_step_run_in_float32_for_a_bf16_model():
+    """As diffusers' CogVideoX pipeline: the model output is upcast before guidance and the scheduler step."""
+    seen = []
+
+    class Recorder:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def step(self, model_output, *args, **kwargs):
+            seen.append(model_output.dtype)
+            return self.inner.step(model_output, *args, **kwargs)
+
+    model = MultiSceneTransformer(tiny_cogvideox(rotary=False), "v2").to(torch.bfloat16)
+    _, prompts = scene_inputs([1], batch=1)
+    prompts = [p.to(torch.bfloat16) for p in prompts]
+    with torch.no_grad():
+        out = generate_scenes(model, Recorder(scheduler()), prompts, (1, 2, CHANNELS, SIZE, SIZE), num_inference_steps=2,
+                              guidance_scale=5.0, negative_prompt_embeds=[torch.zeros_like(p) for p in prompts],
+                              generator=torch.Generator().manual_seed(0))
+    assert seen == [torch.float32, torch.float32]
+    assert out[0].dtype == torch.bfloat16

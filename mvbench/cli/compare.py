@@ -1,5 +1,6 @@
 """``mvbench compare``: the regression gate between two results files (exit 0 pass, 1 regression,
-2 incomparable or bad input), with a Markdown summary for CI logs and pull-request comments."""
+2 incomparable, incomplete new run or bad input), with a Markdown summary for CI logs and
+pull-request comments."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "compare", help="compare two results files; exit 1 on a regression beyond the thresholds",
         description="Per-metric differences between two results files with CIs, gated by thresholds. "
-                    "Exit code: 0 pass, 1 regression, 2 incomparable or bad input.",
+                    "Exit code: 0 pass, 1 regression, 2 incomparable, new run failed items the base scored "
+                    "(see --allow-failures) or bad input.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  mvbench compare results/base.json results/new.json "
                "--max-drop sequence_consistency=0.5 --max-rise fvd=10")
@@ -23,6 +25,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-rise", action="append", metavar="METRIC=X", default=[],
                    help="fail when a lower-is-better metric rises by more than X (repeatable, or comma-separated)")
     p.add_argument("--force", action="store_true", help="compare even if suites, encoders or protocols differ")
+    p.add_argument("--allow-failures", action="store_true",
+                   help="when the new run failed items the base scored, gate on the paired mean over the items "
+                        "both runs scored instead of refusing (exit 2)")
     p.add_argument("--out", metavar="PATH", help="also write the Markdown summary to this file")
     p.set_defaults(func=run)
 
@@ -39,9 +44,12 @@ def run(args) -> int:
     max_drop = parse_thresholds(_split(args.max_drop), "--max-drop")
     max_rise = parse_thresholds(_split(args.max_rise), "--max-rise")
     base, new = read_results(args.base), read_results(args.new)
-    cmp = compare_results(base, new, args.base, args.new, max_drop=max_drop, max_rise=max_rise, force=args.force)
+    cmp = compare_results(base, new, args.base, args.new, max_drop=max_drop, max_rise=max_rise, force=args.force,
+                          allow_failures=args.allow_failures)
     text = render_comparison(cmp)
     sys.stdout.write(text)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
+    if cmp.incomplete and not cmp.incomparable:
+        print(f"mvbench compare: error: {cmp.incomplete_message}", file=sys.stderr)
     return cmp.exit_code

@@ -31,7 +31,9 @@ def register(subparsers) -> None:
                         "(default: first metric for results tables, the paper's order for paper tables)")
     p.add_argument("--ci", choices=CI_STYLES, default="pm", help="show the 95%% CI as ± half-width or [lo, hi]")
     p.add_argument("--allow-mixed", action="store_true", help="allow rows from different suites (the table says so)")
-    p.add_argument("--reference", metavar="ROW", help="published row the deltas of unmatched measured rows refer to")
+    p.add_argument("--reference", metavar="ROW",
+                   help="published row (name, full label or #N, the N-th published row) that the deltas of measured "
+                        "rows refer to when no single published row has their name")
     p.add_argument("--plots", metavar="DIR", help="also write per-metric bar charts and a comparison figure (PNG+PDF)")
     p.add_argument("--title", help="table title (results-only tables)")
     p.add_argument("--list-papers", action="store_true", help="list the shipped paper tables and exit")

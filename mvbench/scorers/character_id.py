@@ -8,7 +8,8 @@ three ratios x100 with a bootstrap 95% CI that resamples items. Math in :mod:`me
 
 Per-item ``scores`` hold the item's own ratios x100 when defined (precision is left out of an item
 with no recognised character, recall of one with no scripted character); ``details`` hold the
-per-shot predicted/scripted sets, the counts and every face match.
+per-shot predicted/scripted sets, the counts, every face match and ``unbanked_characters`` (scripted
+characters without a portrait embedding; the aggregate's ``warnings`` name them per item).
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ import numpy as np
 from metrics.identity import id_scores, id_scores_bootstrap, precision_recall_f1
 from mvbench.errors import MvbenchError
 from mvbench.faces.backend import DISTANCE_METRICS, FaceBackend
-from mvbench.faces.bank import CharacterBank, build_bank, default_cache, portraits_for_item
+from mvbench.faces.bank import (
+    CharacterBank,
+    build_bank,
+    default_cache,
+    portraits_for_item,
+    unbanked_characters,
+)
 from mvbench.faces.protocol import PROTOCOLS, IdProtocol, get_protocol, interval_indices, recognize_shot
 from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer
 from mvbench.stats import DECIMALS
@@ -113,11 +120,18 @@ class CharacterIdScorer(Scorer):
     def requests(self, videos: ItemVideos) -> list[Request]:
         return [r for ref in videos.scenes for r in self._scene_requests(ref)]
 
+    def portraits_for(self, item) -> dict[str, list[Path]]:
+        """The item's portraits (suite's, then the bank folder's; see :mod:`mvbench.faces.bank`).
+
+        ``options["suite_ids"]`` (all item ids of the suite, when the runner provides them) lets a
+        per-item bank be recognised by its folder names.
+        """
+        return portraits_for_item(item, self.options.get("character_bank"), self.options.get("suite_dir"),
+                                  self.protocol.underscores_to_spaces, self.options.get("suite_ids"))
+
     def bank_for(self, item) -> CharacterBank:
-        """The item's bank, built once per bank folder (or per item when the suite names portraits)."""
-        p = self.protocol
-        bank_root = self.options.get("character_bank")
-        portraits = portraits_for_item(item, bank_root, self.options.get("suite_dir"), p.underscores_to_spaces)
+        """The item's bank, built once per distinct set of portraits."""
+        portraits = self.portraits_for(item)
         key = "|".join(f"{n}={','.join(str(x) for x in v)}" for n, v in sorted(portraits.items()))
         if key not in self._banks:
             cache = None if self.options.get("no_cache") else default_cache()
@@ -156,6 +170,9 @@ class CharacterIdScorer(Scorer):
             values["id_f1"] = round(100.0 * s.f1, DECIMALS)
         details = {"tp": s.tp, "fp": s.fp, "fn": s.fn, "bank": bank.characters, "shots": shots,
                    "per_character": {n: [c.tp, c.fp, c.fn] for n, c in s.per_character.items()}}
+        unbanked = unbanked_characters(videos.item, {n: [1] for n in bank.characters})
+        if unbanked:  # scripted, no portrait embedding: never recognisable, every such shot is a miss
+            details["unbanked_characters"] = unbanked
         return ItemScore(values, details)
 
     def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
@@ -176,6 +193,13 @@ class CharacterIdScorer(Scorer):
             warnings.append("no character was recognised in any shot; precision is reported as 0")
         if tp + fn == 0:
             warnings.append("no shot has scripted characters; recall is reported as 0")
+        unbanked = {i: s.details["unbanked_characters"] for i, s in scores.items()
+                    if s.details.get("unbanked_characters")}
+        if unbanked:
+            listed = "; ".join(f"{i}: {', '.join(names)}" for i, names in list(unbanked.items())[:10])
+            more = f" (and {len(unbanked) - 10} more items)" if len(unbanked) > 10 else ""
+            warnings.append(f"{len(unbanked)} item(s) script characters without a portrait (or without a face "
+                            f"found in it), so they can never be recognised and count as misses: {listed}{more}; add their portraits to the bank")
         for metric, key in METRIC_KEYS:
             per_item = [s.values[metric] for s in scores.values() if metric in s.values]
             entry = {

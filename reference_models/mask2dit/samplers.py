@@ -9,19 +9,26 @@ updated by ``scheduler.step`` at every step. Classifier-free guidance:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import torch
 
 
-def _scheduler_step(scheduler, output: torch.Tensor, t: torch.Tensor, previous_t, sample: torch.Tensor, state: dict):
-    """``scheduler.step`` for DDIM-style schedulers, and CogVideoXDPMScheduler's two-sample variant."""
+def _scheduler_step(scheduler, output: torch.Tensor, t: torch.Tensor, previous_t, sample: torch.Tensor, state: dict,
+                    generator: torch.Generator | None = None):
+    """``scheduler.step`` for DDIM-style schedulers, and CogVideoXDPMScheduler's two-sample variant.
+
+    ``generator`` feeds schedulers that draw noise inside the step (CogVideoXDPMScheduler), so a seeded run
+    is reproducible whatever the global random state.
+    """
+    extra = {"generator": generator} if "generator" in inspect.signature(scheduler.step).parameters else {}
     if type(scheduler).__name__ == "CogVideoXDPMScheduler":
         sample, state["pred_original"] = scheduler.step(
-            output, state.get("pred_original"), t, previous_t, sample, return_dict=False
+            output, state.get("pred_original"), t, previous_t, sample, return_dict=False, **extra
         )
         return sample
-    return scheduler.step(output, t, sample, return_dict=False)[0]
+    return scheduler.step(output, t, sample, return_dict=False, **extra)[0]
 
 
 def denoise_scenes(
@@ -33,11 +40,14 @@ def denoise_scenes(
     num_inference_steps: int = 50,
     guidance_scale: float = 1.0,
     negative_prompt_embeds: Sequence[torch.Tensor] | None = None,
+    step_generator: torch.Generator | None = None,
 ) -> list[torch.Tensor]:
     """Denoise the scenes started from ``noise`` (``[B, F_i, C, H, W]`` each), conditioned on ``context_latents``.
 
     ``prompt_embeds`` has one entry per scene, context scenes first. Returns all scenes' latents: the context
-    latents unchanged (the very same tensors), then the generated ones.
+    latents unchanged (the very same tensors), then the generated ones. As in diffusers' CogVideoX pipeline,
+    guidance and the scheduler step run in float32 whatever the model's dtype; the latents keep their dtype.
+    ``step_generator`` seeds the noise a stochastic scheduler draws inside its step.
     """
     context, noise = list(context_latents), list(noise)
     if len(prompt_embeds) != len(context) + len(noise):
@@ -54,6 +64,7 @@ def denoise_scenes(
     scheduler.set_timesteps(num_inference_steps, device=noise[0].device)
     timesteps = scheduler.timesteps
     sample = torch.cat(noise, dim=1) * scheduler.init_noise_sigma
+    dtype = sample.dtype
     state: dict = {}
     for index, t in enumerate(timesteps):
         new_scenes = list(scheduler.scale_model_input(sample, t).split(frames, dim=1))
@@ -63,12 +74,12 @@ def denoise_scenes(
             scenes = [torch.cat([x, x]) for x in scenes]
         scene_t = scene_t[None].expand(scenes[0].shape[0], -1)
         outputs = model(scenes, prompts, scene_t)[num_context:]
-        output = torch.cat(outputs, dim=1)
+        output = torch.cat(outputs, dim=1).float()
         if use_cfg:
             uncond, cond = output.chunk(2)
             output = uncond + guidance_scale * (cond - uncond)
         previous_t = timesteps[index - 1] if index > 0 else None
-        sample = _scheduler_step(scheduler, output.to(sample.dtype), t, previous_t, sample, state)
+        sample = _scheduler_step(scheduler, output, t, previous_t, sample, state, step_generator).to(dtype)
     return context + list(sample.split(frames, dim=1))
 
 
@@ -79,10 +90,12 @@ def generate_scenes(
     """Fixed-n multi-scene generation (Sec. 3.2): n scenes denoised jointly from Gaussian noise.
 
     ``latent_shape`` is ``(B, F, C, H, W)`` for all scenes or a list of per-scene shapes.
-    ``kwargs`` go to ``denoise_scenes`` (num_inference_steps, guidance_scale, negative_prompt_embeds).
+    ``kwargs`` go to ``denoise_scenes`` (num_inference_steps, guidance_scale, negative_prompt_embeds,
+    step_generator: by default the same ``generator``, continued after the initial noise).
     """
     shapes = [tuple(latent_shape)] * len(prompt_embeds) if isinstance(latent_shape[0], int) else list(latent_shape)
     noise = [_noise(shape, generator, model) for shape in shapes]
+    kwargs.setdefault("step_generator", generator)
     return denoise_scenes(model, scheduler, prompt_embeds, noise, (), **kwargs)
 
 
@@ -98,6 +111,7 @@ def extend_scenes(
     last = context_latents[-1]
     shape = (last.shape[0], num_frames or last.shape[1], *last.shape[2:])
     noise = [_noise(shape, generator, model)]
+    kwargs.setdefault("step_generator", generator)
     return denoise_scenes(model, scheduler, prompt_embeds, noise, context_latents, **kwargs)
 
 

@@ -101,3 +101,28 @@ def test_cli_writes_a_loadable_suite(tmp_path, capsys):
     assert "2 items (1 with frame-level prompts)" in capsys.readouterr().out
     suite = load_suite(out)
     assert suite.items[0].scenes[0].frame_prompts == ("a", "b") and suite.items[1].global_prompt == "second"
+
+
+def test_bom_crlf_text_folders_and_non_utf8_files(tmp_path, capsys):
+    f = tmp_path / "Complex_Plot.txt"
+    f.write_bytes("\ufeffA fox crosses a frozen river.\r\nAn owl lands on a birch.\r\n".encode())
+    suite = load_vbench_suite(f)
+    assert [it.scenes[0].prompt for it in suite.items] == ["A fox crosses a frozen river.", "An owl lands on a birch."]
+    meta = tmp_path / "meta.json"
+    meta.write_bytes(b"\xef\xbb\xbf" + json.dumps([{"prompt_en": "A fox.", "dimension": "Complex_Plot"}]).encode())
+    assert load_vbench_suite(meta).items[0].scenes[0].prompt == "A fox."
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    with pytest.raises(SuiteError, match="prompts is a folder, not a file"):
+        load_vbench_suite(folder)
+    latin = tmp_path / "Latin.txt"
+    latin.write_bytes("Un caf\u00e9 \u00e0 Paris.\n".encode("latin-1"))
+    with pytest.raises(SuiteError, match="Latin.txt is not UTF-8"):
+        load_vbench_suite(latin)
+    side = tmp_path / "side.json"
+    side.write_bytes(b'{"items": {"0": ["caf\xe9"]}}')
+    with pytest.raises(SuiteError, match="side.json is not UTF-8"):
+        load_vbench_suite(f, frame_prompts=side)
+    # the CLI reports them as errors (exit 2), not tracebacks
+    assert main(["import-vbench", str(folder), "--out", str(tmp_path / "s.json")]) == 2
+    assert "is a folder" in capsys.readouterr().err

@@ -11,6 +11,9 @@ A shot file holds ``Characters`` (name -> description, or a list of names), ``Pl
 item; its shots, sorted by start time, become the item's scenes (``scene_K`` = K-th shot). A scene's
 prompt is made of ``prompt_fields`` (default: the plot); its characters are the shot's
 ``Characters``; the other fields and the shot's file name and times go to ``item.meta["shots"]``.
+Item ids are the movie names in suite-id characters (:func:`item_ids`: accents folded, a short hash
+added where names would be empty or collide); ``item.meta["movie"]`` keeps the original name.
+Annotation files are UTF-8 JSON (a byte-order mark is accepted).
 Bank portraits become the item's ``characters[NAME].portraits`` (absolute paths), with names made as
 MovieBench's script makes them (file stem, ``_`` -> space; for ``ACTOR-CHARACTER`` folders the part
 after the first ``-``).
@@ -18,10 +21,12 @@ after the first ``-``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import unicodedata
 from pathlib import Path
 
 from mvbench.errors import MvbenchError, SuiteError
@@ -47,8 +52,40 @@ def parse_shot_filename(name: str) -> tuple[str, float, float]:
     return m["movie"], parse_timestamp(m["start"]), parse_timestamp(m["end"])
 
 
-def _item_id(movie: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", movie)
+ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _folded_id(movie: str) -> str:
+    """``movie`` in suite-id characters: accents dropped (NFKD: ``Amélie`` -> ``Amelie``), others -> ``_``."""
+    chars = []
+    for ch in unicodedata.normalize("NFKD", movie):
+        if unicodedata.combining(ch):
+            continue
+        chars.append(ch if ch in ID_CHARS else "_")
+    return "".join(chars)
+
+
+def item_ids(movies: list[str]) -> dict[str, str]:
+    """A unique, recognisable suite item id per movie name.
+
+    The ASCII-folded name (:func:`_folded_id`); when that has no letter or digit left (``東京物語``) or
+    is shared by several movies, the first 8 hex digits of the sha1 of the UTF-8 name are appended
+    (``movie-<hash>`` when nothing recognisable is left). The original name stays in ``meta.movie``.
+    """
+    folded = {m: _folded_id(m) for m in movies}
+    counts: dict[str, int] = {}
+    for f in folded.values():
+        counts[f] = counts.get(f, 0) + 1
+    out = {}
+    for movie, f in folded.items():
+        digest = hashlib.sha1(movie.encode("utf-8")).hexdigest()[:8]
+        if not any(c.isalnum() for c in f):
+            out[movie] = f"movie-{digest}"
+        elif counts[f] > 1:
+            out[movie] = f"{f}-{digest}"
+        else:
+            out[movie] = f
+    return out
 
 
 def _character_names(raw, where: str) -> dict[str, str]:
@@ -104,6 +141,7 @@ def load_moviebench(annotations: str | Path, bank: str | Path | None = None, *, 
     if not root.is_dir():
         raise MvbenchError(f"MovieBench annotation folder {root} does not exist")
     groups = _shot_files(root)
+    ids = item_ids(sorted(groups))  # from every movie of the folder, so a --movies subset keeps the same ids
     if movies:
         unknown = sorted(set(movies) - set(groups))
         if unknown:
@@ -118,7 +156,10 @@ def load_moviebench(annotations: str | Path, bank: str | Path | None = None, *, 
         for path in files:
             _, start, end = parse_shot_filename(path.name)
             try:
-                data = json.loads(path.read_text(encoding="utf-8"))
+                data = json.loads(path.read_text(encoding="utf-8-sig"))
+            except UnicodeDecodeError as exc:
+                raise MvbenchError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason})",
+                                   hint="re-save the annotation as UTF-8") from None
             except (OSError, json.JSONDecodeError) as exc:
                 raise MvbenchError(f"{path}: not a readable JSON shot annotation ({exc})") from exc
             if not isinstance(data, dict):
@@ -142,7 +183,7 @@ def load_moviebench(annotations: str | Path, bank: str | Path | None = None, *, 
             for n, paths in bank_portraits(Path(bank) / movie).items():
                 characters.setdefault(n, {"appearance": "", "portraits": []})["portraits"] = paths
         chars_out = {n: (c if c["portraits"] else c["appearance"]) for n, c in characters.items()}
-        items.append({"id": _item_id(movie), "characters": chars_out, "scenes": scenes,
+        items.append({"id": ids[movie], "characters": chars_out, "scenes": scenes,
                       "meta": {"movie": movie, "shots": meta_shots}})
     doc = {"suite": suite_name, "version": str(version),
            "description": f"MovieBench shots from {root} (shot-level annotations; scenes in time order)",

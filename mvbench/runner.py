@@ -58,6 +58,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     metrics = expand_metric_names(list(metrics or DEFAULT_METRICS))
     if opts.get("suite_dir") is None and suite.source.endswith(".json") and os.path.isfile(suite.source):
         opts["suite_dir"] = os.path.dirname(os.path.abspath(suite.source))  # relative portrait paths
+    opts.setdefault("suite_ids", list(suite.ids))  # per-item character banks are recognised by item-id folders
     opts["metrics"] = metrics  # scorers that serve several metrics read which ones were asked for
     scorers = build_scorers(metrics, opts)
     rank, world = dist_info()

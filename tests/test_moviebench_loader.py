@@ -91,3 +91,42 @@ def test_link_submission_and_cli(dataset, tmp_path):
     out = tmp_path / "cli_suite.json"
     assert main(["import-moviebench", str(dataset / "ann"), "--bank", str(dataset / "bank"), "--out", str(out)]) == 0
     assert load_suite(out).items[0].id == "1004_Juno"
+
+
+def test_annotation_encoding_errors_and_bom(tmp_path):
+    ann = tmp_path / "ann" / "Film"
+    ann.mkdir(parents=True)
+    bom = ann / "Film_00.00.01.000-00.00.02.000.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + json.dumps({"Characters": {"Ann": "x"}, "Plot": "Ann waves."}).encode())
+    doc = load_moviebench(tmp_path / "ann")
+    assert doc["items"][0]["scenes"][0]["prompt"] == "Ann waves."
+    bad = ann / "Film_00.00.03.000-00.00.04.000.json"
+    bad.write_bytes('{"Characters": [], "Plot": "caf\u00e9"}'.encode("latin-1"))
+    with pytest.raises(MvbenchError, match=r"Film_00.00.03.000-00.00.04.000.json: not UTF-8"):
+        load_moviebench(tmp_path / "ann")
+
+
+def test_non_ascii_movie_names_get_unique_recognisable_ids(tmp_path):
+    import hashlib
+
+    ann = tmp_path / "ann"
+    names = ["東京物語", "東京の女", "Amélie", "Ame_lie", "Amelie"]
+    for movie in names:
+        _shot(ann / movie, f"{movie}_00.00.01.000-00.00.02.000.json", ["A"], f"plot of {movie}")
+    doc = load_moviebench(ann)
+    ids = {it["meta"]["movie"]: it["id"] for it in doc["items"]}
+
+    def h(name):
+        return hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+
+    assert ids["東京物語"] == f"movie-{h('東京物語')}" and ids["東京の女"] == f"movie-{h('東京の女')}"
+    # "Amélie" folds to "Amelie", which another movie already is: both get their hash, "Ame_lie" stays
+    assert ids["Amélie"] == f"Amelie-{h('Amélie')}" and ids["Amelie"] == f"Amelie-{h('Amelie')}"
+    assert ids["Ame_lie"] == "Ame_lie"
+    assert len(set(ids.values())) == len(names)
+    # a subset keeps the ids of the full import
+    sub = load_moviebench(ann, movies=["Amélie"])
+    assert sub["items"][0]["id"] == ids["Amélie"]
+    alone = tmp_path / "alone"
+    _shot(alone / "Amélie", "Amélie_00.00.01.000-00.00.02.000.json", ["A"], "p")
+    assert load_moviebench(alone)["items"][0]["id"] == "Amelie"

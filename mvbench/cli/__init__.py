@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     except MvbenchError as exc:
         print(f"mvbench {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted; finished work is cached and a re-run resumes", file=sys.stderr)
         return 130

@@ -31,13 +31,19 @@ def _register_dynamic(name: str | None) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    import textwrap
+
     from mvbench.weights import REGISTRY, mvbench_home, weight_path
 
     print(f"cache: {mvbench_home()}")
+    width = max(len(n) for n in REGISTRY) + 2
+    print(f"{'NAME':{width}s}{'STATUS':9s}{'SIZE':>9s}  FILE")
     for name, spec in sorted(REGISTRY.items()):
         present = "present" if weight_path(name).is_file() else "missing"
-        size = f"{spec.size / 1e6:.0f} MB" if spec.size else "? MB"
-        print(f"{name:20s} {present:8s} {size:>8s}  {spec.filename}  {spec.description}")
+        size = f"{spec.size / 1e6:.0f} MB" if spec.size else "?"
+        print(f"{name:{width}s}{present:9s}{size:>9s}  {spec.filename}")
+        if spec.description:
+            print(textwrap.fill(spec.description, width=100, initial_indent="    ", subsequent_indent="    "))
     return 0
 
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from mvbench.compute import ComputeStats, EncoderPool, compute_requests
 from mvbench.distributed import dist_info, gather_objects
 from mvbench.encoders import VideoEncoder
-from mvbench.errors import MvbenchError
+from mvbench.errors import MissingExtraError, MvbenchError, WeightsMissingError
 from mvbench.features import FeatureCache
 from mvbench.options import resolve_options
 from mvbench.results import build_results
@@ -87,6 +87,8 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     for i in mine:  # a scorer that cannot plan an item (e.g. too few frames to segment) fails that item only
         try:
             item_requests[i] = [r for s in scorers for r in s.requests(resolution.items[i])]
+        except (WeightsMissingError, MissingExtraError):
+            raise
         except (ValueError, MvbenchError) as exc:
             local_failures[i] = {"stage": "requests", "kind": "error", "file": None,
                                  "error": str(exc).split("\n")[0]}
@@ -107,6 +109,8 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
                     continue
                 try:
                     scores[i] = {s.name: s.score(resolution.items[i], got) for s in scorers}
+                except (WeightsMissingError, MissingExtraError):
+                    raise  # the run's set-up is incomplete: stop at once, for every item alike
                 except (ValueError, MvbenchError) as exc:
                     local_failures[i] = {"stage": "score", "kind": "error", "file": None, "error": str(exc)}
     finally:

@@ -141,3 +141,16 @@ def test_fetch_with_wrong_hash_installs_nothing(tmp_path):
         assert not list(weights.weight_path("unit-bad-hash").parent.glob(".bad.bin*"))
     finally:
         weights.REGISTRY.pop("unit-bad-hash", None)
+
+
+def test_missing_weights_stop_the_run_instead_of_failing_every_item(demo_videos, demo_suite, tiny_encoder,
+                                                                     monkeypatch):
+    from mvbench.errors import WeightsMissingError
+    from mvbench.scorers.consistency import ConsistencyScorer
+
+    def no_weights(self, videos, results):
+        raise WeightsMissingError("weights 'x' are not in the cache", hint="mvbench weights fetch x")
+
+    monkeypatch.setattr(ConsistencyScorer, "score", no_weights)
+    with pytest.raises(WeightsMissingError):
+        run_evaluation(demo_suite, Submission.open(demo_videos), None, OPTS, encoders={"tiny": tiny_encoder})

@@ -10,12 +10,12 @@ never mixes two configurations.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from mvbench.atomic import atomic_write_text
 from mvbench.errors import MvbenchError
 from mvbench.suite import SuiteItem
 from mvbench.video.write import write_video
@@ -53,9 +53,7 @@ class SubmissionWriter:
                     + "; ".join(f"{k} {old.get(k)!r} -> {(new or {}).get(k)!r}" for k in changed) + ")",
                     hint="use the same settings to resume, or choose another --out folder")
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = meta_path.with_name(".submission.json.tmp")
-        tmp.write_text(json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, meta_path)
+        atomic_write_text(meta_path, json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n")
 
     def write_item(self, item: SuiteItem, scenes: Sequence[np.ndarray]) -> list[Path]:
         """Write one item's scenes (uint8 ``[T, H, W, 3]`` each) as ``scene_1.mp4`` .. ``scene_n.mp4``."""

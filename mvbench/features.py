@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from mvbench.atomic import atomic_open
 from mvbench.scorers.base import ClipRequest
 
 _HASH_MEMO: dict[tuple[str, int, int], str] = {}
@@ -72,14 +72,6 @@ class FeatureCache:
     def put(self, encoder: str, key: str, value: np.ndarray) -> None:
         if self.root is None:
             return
-        path = self._path(encoder, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npy", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.save(fh, value, allow_pickle=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(self._path(encoder, key), "wb", suffix=".npy") as fh:
+            np.save(fh, value, allow_pickle=False)
         self.writes += 1

@@ -15,8 +15,6 @@ run's (:func:`check_compatible`), since FVD values are only comparable under ide
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from metrics import GaussianStats
+from mvbench.atomic import atomic_open
 from mvbench.encoders.base import ClipPreprocess
 from mvbench.errors import MvbenchError
 
@@ -102,16 +101,9 @@ class ReferenceStats:
 def save_reference(path: str | Path, ref: ReferenceStats) -> Path:
     """Write ``ref`` to ``path`` atomically (temp file + rename)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, count=np.int64(ref.stats.count), sum=ref.stats.total, sum_outer=ref.stats.outer,
-                     meta=np.array(json.dumps(ref.meta(), sort_keys=True)))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb", suffix=".npz") as fh:
+        np.savez(fh, count=np.int64(ref.stats.count), sum=ref.stats.total, sum_outer=ref.stats.outer,
+                 meta=np.array(json.dumps(ref.meta(), sort_keys=True)))
     return path
 
 

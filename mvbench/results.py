@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from mvbench import __version__
+from mvbench.atomic import atomic_write_text
 from mvbench.errors import MvbenchError
-from mvbench.weights import atomic_write_text
 
 SCHEMA = "mvbench.results/1"
 REQUIRED_KEYS = ("schema", "model", "suite", "mvbench_version", "encoders", "config", "metrics", "items",

@@ -25,13 +25,13 @@ distance is ``<= threshold``, otherwise the face is unknown.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from mvbench.atomic import atomic_open
 from mvbench.errors import MvbenchError
 from mvbench.faces.backend import FaceBackend, FaceMatch, face_distance
 
@@ -212,11 +212,8 @@ class EmbeddingCache:
             return None
 
     def put(self, fingerprint: str, digest: str, emb: np.ndarray) -> None:
-        path = self._path(fingerprint, digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
-        np.save(tmp, np.asarray(emb, dtype=np.float64), allow_pickle=False)
-        os.replace(tmp, path)
+        with atomic_open(self._path(fingerprint, digest), "wb", suffix=".npy") as fh:
+            np.save(fh, np.asarray(emb, dtype=np.float64), allow_pickle=False)
 
 
 def default_cache() -> EmbeddingCache:

@@ -24,6 +24,10 @@ class VideoDecodeError(MvbenchError):
     """A video file could not be decoded (corrupt, truncated, no frames)."""
 
 
+class ConfigError(MvbenchError):
+    """An evaluation option is unknown or has a bad value (names the option and its flag)."""
+
+
 class WeightsMissingError(MvbenchError):
     """A pretrained weight file is not present in the mvbench cache."""
 

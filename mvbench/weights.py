@@ -1,6 +1,7 @@
 """Registry of pretrained weight files, the local cache, and fetch / import / verify.
 
-The catalogue is data (``mvbench/data/weights.json``): every network mvbench can load is a
+The catalogue is data (``mvbench/data/weights/*.json``, one file per family of networks, each
+``{"weights": [...]}``): every network mvbench can load is a
 named entry with its file name, source URL, size and, where known, sha256. Files live in
 ``$MVBENCH_HOME/weights`` (default ``~/.cache/mvbench/weights``) unless an entry names another
 ``location`` (DeepFace keeps its own folder). Nothing is downloaded at import time or
@@ -57,9 +58,16 @@ LOCATIONS: dict[str, Callable[[], Path]] = {
 
 
 def _load_catalogue() -> dict[str, WeightSpec]:
-    text = resources.files("mvbench").joinpath("data/weights.json").read_text(encoding="utf-8")
-    entries = json.loads(text)["weights"]
-    return {e["name"]: WeightSpec(**e) for e in entries}
+    out: dict[str, WeightSpec] = {}
+    folder = resources.files("mvbench").joinpath("data/weights")
+    for f in sorted(folder.iterdir(), key=lambda p: p.name):
+        if not f.name.endswith(".json"):
+            continue
+        for e in json.loads(f.read_text(encoding="utf-8"))["weights"]:
+            if e["name"] in out:
+                raise RuntimeError(f"weights entry {e['name']!r} is declared twice (data/weights/{f.name})")
+            out[e["name"]] = WeightSpec(**e)
+    return out
 
 
 REGISTRY: dict[str, WeightSpec] = _load_catalogue()

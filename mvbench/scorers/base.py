@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mvbench.config import Option, add_options_to_parser
 from mvbench.suite import SuiteItem
 
 
@@ -115,6 +116,11 @@ class Scorer:
 
     name: str = ""
     metrics: tuple[MetricInfo, ...] = ()
+    #: this scorer's own options (flags of ``mvbench evaluate``, keys of the options mapping); the
+    #: runner validates them and fills in defaults before the scorer is built
+    option_specs: tuple[Option, ...] = ()
+    #: title of this scorer's group in ``mvbench evaluate --help``
+    option_title: str | None = None
 
     def __init__(self, options: dict | None = None):
         #: every evaluation option (CLI flags as a dict: ``encoder``, ``batch_size``, ...); a
@@ -123,7 +129,8 @@ class Scorer:
 
     @classmethod
     def add_cli_arguments(cls, parser) -> None:
-        """Add this scorer's own ``mvbench evaluate`` flags to an argparse (sub)parser."""
+        """Add this scorer's own ``mvbench evaluate`` flags (from :attr:`option_specs`) to a parser."""
+        add_options_to_parser(parser, cls.option_specs, cls.option_title)
 
     def encoders(self) -> list[str]:
         """Encoder names this scorer uses (for the results file)."""

@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mvbench.atomic import atomic_write_text
-    from mvbench.moviebench_loader import link_submission, load_moviebench
+    from mvbench.importers.moviebench import link_submission, load_moviebench
 
     movies = [m.strip() for m in args.movies.split(",") if m.strip()] if args.movies else None
     fields = tuple(f.strip() for f in args.prompt_fields.split(",") if f.strip())

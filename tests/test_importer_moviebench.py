@@ -8,7 +8,12 @@ import pytest
 from PIL import Image
 
 from mvbench.errors import MvbenchError
-from mvbench.importers.moviebench import link_submission, load_moviebench, parse_shot_filename, parse_timestamp
+from mvbench.importers.moviebench import (
+    link_submission,
+    load_moviebench,
+    parse_shot_filename,
+    parse_timestamp,
+)
 from mvbench.suite import load_suite
 
 

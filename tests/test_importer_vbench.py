@@ -8,8 +8,8 @@ import pytest
 
 from mvbench.cli import main
 from mvbench.errors import SuiteError
-from mvbench.suite import load_suite
 from mvbench.importers.vbench import load_vbench_suite
+from mvbench.suite import load_suite
 
 # made-up prompts in the VBench-2.0 file layouts
 LONG = ("A lighthouse keeper climbs the spiral stairs at dusk, lights the lamp, then watches a storm roll in "

@@ -24,8 +24,8 @@ def register(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mvbench.atomic import atomic_write_text
-    from mvbench.suite import suite_to_dict
     from mvbench.importers.vbench import load_vbench_suite
+    from mvbench.suite import suite_to_dict
 
     suite = load_vbench_suite(args.prompts, dimension=args.dimension, frame_prompts=args.frame_prompts,
                               aux_as_frame_prompts=args.aux_frame_prompts, name=args.name)

@@ -16,6 +16,7 @@ COMMANDS: list[str] = [
     "evaluate",
     "validate",
     "weights",
+    "import",
     "import-vbench",
     "import-moviebench",
     "leaderboard",
@@ -25,6 +26,10 @@ COMMANDS: list[str] = [
 ]
 
 
+#: commands whose module name is not the command name with '-' -> '_'
+MODULES: dict[str, str] = {"import": "importers"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mvbench", description="Evaluate multi-scene long video generation."
@@ -32,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mvbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"mvbench.cli.{name.replace('-', '_')}").register(sub)
+        importlib.import_module(f"mvbench.cli.{MODULES.get(name, name.replace('-', '_'))}").register(sub)
     return parser
 
 

@@ -101,11 +101,12 @@ class SceneConsistencyScorer(Scorer):
                "Grounding-DINO model: grounding-dino-tiny, grounding-dino-base, or a local Hugging Face folder",
                metavar="NAME|DIR"),
         Option("scene_box_threshold", 0.35, "keep a box whose confidence exceeds this (Grounding-DINO's default)",
-               check=_unit_interval),
+               metavar="T", check=_unit_interval),
         Option("scene_text_threshold", 0.25, "... and one of whose entity tokens exceeds this (Grounding-DINO's "
-                                             "default)", check=_unit_interval),
+                                             "default)", metavar="T", check=_unit_interval),
         Option("scene_frames", 1, "frames per scene searched for each entity, 'middle' sampling; the most "
-                                  "confident box wins (1 = the centre frame, as VideoDirectorGPT)", check=positive),
+                                  "confident box wins (1 = the centre frame, as VideoDirectorGPT)", metavar="N",
+               check=positive),
         Option("scene_clip", "clip:ViT-B-32:openai", "image encoder of the crops (an encoder name)",
                metavar="ENCODER"),
         Option("scene_pairs", "adjacent", "scene pairs compared per entity: adjacent appearances "

@@ -14,14 +14,29 @@ from metrics.consistency import semantic_consistency, sequence_consistency, visu
 from metrics.frechet import frechet_distance, frechet_distance_bootstrap, psd_sqrt, trace_sqrt_product
 from metrics.gaussian_stats import GaussianStats, merge_stats
 from metrics.identity import IdCounts, IdScores, id_scores, id_scores_bootstrap, precision_recall_f1
+from metrics.scene_consistency import (
+    Detection,
+    SceneConsistencyResult,
+    best_detection,
+    box_to_crop,
+    entity_consistency,
+    entity_pair_similarities,
+    scene_consistency,
+)
 
 __all__ = [
     "ConfusionResult",
+    "Detection",
     "GaussianStats",
     "IdCounts",
     "IdScores",
+    "SceneConsistencyResult",
+    "best_detection",
     "bootstrap_ci",
+    "box_to_crop",
     "confusion_degree",
+    "entity_consistency",
+    "entity_pair_similarities",
     "frame_text_consistency",
     "frechet_distance",
     "frechet_distance_bootstrap",
@@ -30,6 +45,7 @@ __all__ = [
     "merge_stats",
     "precision_recall_f1",
     "psd_sqrt",
+    "scene_consistency",
     "semantic_consistency",
     "sequence_consistency",
     "trace_sqrt_product",

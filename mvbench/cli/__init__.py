@@ -23,8 +23,10 @@ COMMANDS: dict[str, str] = {
     "validate": "check a submission folder against a suite (every problem at once)",
     "list": "list metrics, encoders, suites, weights or protocols",
     "weights": "list, download, import or verify pretrained weight files",
-    "import-vbench": "convert a VBench-2.0 prompt file into a suite",
-    "import-moviebench": "convert MovieBench annotations into a suite",
+    "import": "convert another benchmark's prompts or annotations into a suite (vbench, moviebench, "
+              "activitynet, coref-sv)",
+    "import-vbench": "convert a VBench-2.0 prompt file into a suite (same as `mvbench import vbench`)",
+    "import-moviebench": "convert MovieBench annotations into a suite (same as `mvbench import moviebench`)",
     "leaderboard": "render results files and published paper tables",
     "compare": "compare two results files; exit 1 on a regression beyond the thresholds",
     "fvd-stats": "compute FVD reference statistics of real videos",
@@ -82,7 +84,7 @@ class _SubcommandParser(argparse.ArgumentParser):
 
 
 #: sub-commands whose module name differs from the command (a module named ``list`` would shadow the builtin)
-_MODULE_NAMES = {"list": "listing"}
+_MODULE_NAMES = {"list": "listing", "import": "importers"}
 
 
 def _module(name: str):

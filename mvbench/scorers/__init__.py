@@ -26,6 +26,7 @@ SCORERS: dict[str, str] = {
     "confusion": "mvbench.scorers.confusion:ConfusionScorer",
     "character_id": "mvbench.scorers.character_id:CharacterIdScorer",
     "fvd": "mvbench.scorers.fvd:FVDScorer",
+    "scene_consistency": "mvbench.scorers.scene_consistency:SceneConsistencyScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -40,6 +41,7 @@ METRIC_TO_SCORER: dict[str, str] = {
     "id_f1": "character_id",
     "fvd": "fvd",
     "fvd_videomae": "fvd",
+    "scene_consistency": "scene_consistency",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics

@@ -26,6 +26,7 @@ SCORERS: dict[str, str] = {
     "confusion": "mvbench.scorers.confusion:ConfusionScorer",
     "character_id": "mvbench.scorers.character_id:CharacterIdScorer",
     "fvd": "mvbench.scorers.fvd:FVDScorer",
+    "vbench_appearance": "mvbench.scorers.vbench_appearance:VBenchAppearanceScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -40,6 +41,11 @@ METRIC_TO_SCORER: dict[str, str] = {
     "id_f1": "character_id",
     "fvd": "fvd",
     "fvd_videomae": "fvd",
+    "subject_consistency": "vbench_appearance",
+    "background_consistency": "vbench_appearance",
+    "aesthetic_quality": "vbench_appearance",
+    "imaging_quality": "vbench_appearance",
+    "temporal_flickering": "vbench_appearance",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics

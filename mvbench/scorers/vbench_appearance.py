@@ -191,12 +191,14 @@ class VBenchAppearanceScorer(Scorer):
 
     def _per_frame(self, frames: torch.Tensor, prepare: Callable[[torch.Tensor], torch.Tensor],
                    run: Callable[[torch.Tensor], torch.Tensor]) -> np.ndarray:
-        """``run(prepare(frames))`` in batches of ``vbench_frame_batch`` frames, float64 on the CPU."""
+        """``run(prepare(frames))`` in batches of ``vbench_frame_batch`` frames, float64 on the CPU. The
+        uint8 frames move to the device first, so resizing runs there too (VBench resizes on the CPU: the
+        same operations, float rounding aside)."""
         bs = int(self.settings["vbench_frame_batch"])
         out = []
         with torch.inference_mode():
             for i in range(0, frames.shape[0], bs):
-                x = prepare(frames[i:i + bs]).to(self.device)
+                x = prepare(frames[i:i + bs].to(self.device))
                 out.append(run(x).float().cpu())
         return torch.cat(out).double().numpy()
 
@@ -217,7 +219,7 @@ class VBenchAppearanceScorer(Scorer):
             mode = self.settings["imaging_quality_preprocessing"]
             return self._per_frame(frames, lambda f: pp.musiq_input(f, mode), lambda x: musiq(x).reshape(-1))
         if metric == "temporal_flickering":
-            return frame_pair_mae(frames)
+            return frame_pair_mae(frames.to(self.device))
         raise KeyError(metric)
 
     # -- formulas over a frame range --------------------------------------------------------------------

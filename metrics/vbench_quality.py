@@ -73,24 +73,30 @@ def frame_pair_mae(frames, chunk: int = 16) -> np.ndarray:
     ``mae_t = mean over pixels and channels of |x_{t+1} - x_t|`` on 0..255 values (VBench's
     ``calculate_mae``: ``np.mean(cv2.absdiff(img1, img2))`` on float32 frames). ``frames`` is uint8
     ``[T, H, W, C]`` (numpy or torch, on any device; any channel order: the mean is the same for BGR and
-    RGB). The differences are summed exactly in integers, ``chunk`` pairs at a time.
+    RGB). The differences are summed exactly in integers (on a GPU ``chunk`` pairs at a time).
 
     >>> frame_pair_mae(np.array([[[[0, 0, 0]]], [[[30, 60, 90]]], [[[30, 60, 90]]]], dtype=np.uint8)).tolist()
     [60.0, 0.0]
     """
-    x = frames if isinstance(frames, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(frames))
-    if x.ndim != 4:
-        raise ValueError(f"expected frames [T, H, W, C], got shape {tuple(x.shape)}")
-    if x.shape[0] < 2:
-        raise ValueError(f"temporal flickering needs at least 2 frames, got {x.shape[0]}")
-    if x.dtype != torch.uint8:
-        raise TypeError(f"expected uint8 frames, got {x.dtype}")
-    sums = []
-    for t in range(0, x.shape[0] - 1, chunk):  # no float copy of a whole long video
-        a = x[t:t + chunk + 1].to(torch.int16)
-        sums.append((a[1:] - a[:-1]).abs_().sum(dim=(1, 2, 3), dtype=torch.int64).cpu())
-    per_pixel = x[0].numel()
-    return torch.cat(sums).double().numpy() / per_pixel
+    on_gpu = isinstance(frames, torch.Tensor) and frames.device.type != "cpu"
+    if not on_gpu:
+        frames = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)
+    if frames.ndim != 4:
+        raise ValueError(f"expected frames [T, H, W, C], got shape {tuple(frames.shape)}")
+    if frames.shape[0] < 2:
+        raise ValueError(f"temporal flickering needs at least 2 frames, got {frames.shape[0]}")
+    if str(frames.dtype) not in ("uint8", "torch.uint8"):
+        raise TypeError(f"expected uint8 frames, got {frames.dtype}")
+    per_pixel = int(np.prod(frames.shape[1:]))
+    if on_gpu:  # chunks of pairs at once
+        sums = []
+        for t in range(0, frames.shape[0] - 1, chunk):
+            a = frames[t:t + chunk + 1].to(torch.int16)
+            sums.append((a[1:] - a[:-1]).abs_().sum(dim=(1, 2, 3), dtype=torch.int64).cpu())
+        return torch.cat(sums).double().numpy() / per_pixel
+    sums = [np.abs(frames[t + 1].astype(np.int16) - frames[t].astype(np.int16)).sum(dtype=np.int64)
+            for t in range(frames.shape[0] - 1)]  # one pair at a time: no copy of a whole long video
+    return np.array(sums, dtype=np.float64) / per_pixel
 
 
 def temporal_flickering_from_mae(pair_mae) -> float:

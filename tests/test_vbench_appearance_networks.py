@@ -243,6 +243,10 @@ def test_aesthetic_head(tmp_path):
     torch.save({"weight": torch.zeros(1, 768), "bias": torch.zeros(1), "extra": torch.zeros(1)}, tmp_path / "x.pth")
     with pytest.raises(CheckpointMismatchError, match="unexpected keys: extra"):
         load_aesthetic_head(tmp_path / "x.pth")
+    torch.save({"weight": torch.zeros(1, 768)}, tmp_path / "y.pth")
+    with pytest.raises(CheckpointMismatchError, match="missing keys: bias") as err:
+        load_aesthetic_head(tmp_path / "y.pth")
+    assert str(tmp_path / "y.pth") in str(err.value)
 
 
 def test_musiq_layout_and_real_size_load(tmp_path):
@@ -278,6 +282,10 @@ def test_musiq_matches_pyiqa_loading(tmp_path):
     del state["head.bias"]
     torch.save(state, path)
     with pytest.raises(CheckpointMismatchError, match="missing keys: head.bias"):
+        load_musiq(path, TINY_MUSIQ)
+    state["head.bias"], state["head.extra"] = torch.zeros(1), torch.zeros(1)
+    torch.save(state, path)
+    with pytest.raises(CheckpointMismatchError, match="unexpected keys: head.extra"):
         load_musiq(path, TINY_MUSIQ)
 
 

@@ -14,7 +14,7 @@ from vbench_appearance_fakes import TINY, install_fake_weights
 
 import mvbench.scorers.vbench_appearance as va
 from mvbench.compute import compute_requests
-from mvbench.errors import ConfigError, WeightsMissingError
+from mvbench.errors import ConfigError, MvbenchError, WeightsMissingError
 from mvbench.scorers import ItemVideos, VideoRef
 from mvbench.suite import Scene, SuiteItem
 from mvbench.video.decode import decode_frames
@@ -253,3 +253,24 @@ def test_flickering_equals_vbench_reading_the_file_with_opencv(two_scene_item):
         expected.append((255.0 - np.mean(np.array(maes)).item()) / 255.0)
     _, score = _score({"metrics": ["temporal_flickering"]}, two_scene_item)
     assert score.details["scenes"]["temporal_flickering"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_weights_entries(tmp_path):
+    from mvbench import weights
+
+    files = {n: weights.get_spec(n).filename.rsplit("/", 1)[-1] for n in
+             ("dino-vitb16", "clip-vit-b32-openai", "clip-vit-l14-openai", "laion-aesthetic-vit-l14", "musiq-spaq")}
+    assert files == {"dino-vitb16": "dino_vitbase16_pretrain.pth", "clip-vit-b32-openai": "ViT-B-32.pt",
+                     "clip-vit-l14-openai": "ViT-L-14.pt", "laion-aesthetic-vit-l14": "sa_0_4_vit_l_14_linear.pth",
+                     "musiq-spaq": "musiq_spaq_ckpt-358bb6af.pth"}
+    # OpenAI publishes each file's sha256 as the folder of its address; nothing else publishes one
+    for name in ("clip-vit-b32-openai", "clip-vit-l14-openai"):
+        spec = weights.get_spec(name)
+        assert spec.sha256 and spec.url.split("/")[-2] == spec.sha256
+    assert all(weights.get_spec(n).sha256 is None for n in ("dino-vitb16", "laion-aesthetic-vit-l14", "musiq-spaq"))
+    # `mvbench weights import` adopts a file, and refuses one that does not match a registered hash
+    src = tmp_path / "dino.pth"
+    torch.save({"x": torch.zeros(1)}, src)
+    assert weights.import_file("dino-vitb16", src) == weights.weight_path("dino-vitb16")
+    with pytest.raises(MvbenchError, match="does not match the sha256"):
+        weights.import_file("clip-vit-b32-openai", src)

@@ -169,10 +169,23 @@ class WanFrameDenoiser:
 
     @torch.no_grad()
     def __call__(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor) -> torch.Tensor:
-        return self.predict(latents, timesteps, caption_ids)
+        """Sampling: the (classifier-free guided, when negative embeddings are set) velocity under ``no_grad``."""
+        return self.velocity(latents, timesteps, caption_ids, guidance=self.uses_guidance)
 
     def predict(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor) -> torch.Tensor:
-        """The velocity with autograd enabled (training); ``__call__`` is the same under ``no_grad``."""
+        """Training: the conditional velocity with autograd enabled, never guided.
+
+        Classifier-free guidance is a sampling-time combination of two predictions; the flow-matching loss
+        (``training.diffusion_forcing_step``) must see the model's own conditional output, so this ignores
+        ``negative_embeds`` and ``guidance_scale``.
+        """
+        return self.velocity(latents, timesteps, caption_ids, guidance=False)
+
+    def velocity(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor,
+                 guidance: bool) -> torch.Tensor:
+        """``v_cond``, or with ``guidance`` ``v_neg + g (v_cond - v_neg)`` (negative rows in the same forward)."""
+        if guidance and not self.uses_guidance:
+            raise ValueError("guidance needs negative_embeds and guidance_scale != 1")
         check_denoiser_inputs(latents, timesteps, caption_ids)
         caption_ids = caption_ids.to("cpu", torch.long)
         if int(caption_ids.min()) < 0 or int(caption_ids.max()) >= self.caption_embeds.shape[0]:
@@ -184,7 +197,7 @@ class WanFrameDenoiser:
         context, local_index = self._row_contexts(caption_ids)
         x = latents.to(self.device, self.dtype)
         t = timesteps.to(self.device, torch.float32)
-        if self.uses_guidance:
+        if guidance:
             count = context.shape[1] // self.negative_embeds.shape[0]
             neg = self.negative_embeds[None, None].expand(batch, count, -1, -1)
             context = torch.cat([context, neg.flatten(1, 2)])
@@ -194,7 +207,7 @@ class WanFrameDenoiser:
             self._forward(x[i:j], t[i:j], context[i:j], local_index[i:j])
             for i, j in _chunks(x.shape[0], self.max_batch)
         ]).float()
-        if self.uses_guidance:
+        if guidance:
             cond, neg = out[:batch], out[batch:]
             out = neg + self.guidance_scale * (cond - neg)
         return out.to(latents.device, latents.dtype)

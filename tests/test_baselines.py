@@ -55,13 +55,6 @@ def suite_path(tmp_path_factory):
     return path
 
 
-def cli_args(baseline, model_dir, suite_path, out, *extra):
-    fast = ["--steps", "2", "--frames", str(FRAMES), "--height", str(SIZE), "--width", str(SIZE), "--device", "cpu",
-            "--dtype", "fp32", "--no-progress"]
-    return ["generate", "--baseline", baseline, "--model-dir", str(model_dir), "--suite", str(suite_path),
-            "--out", str(out), *fast, *extra]
-
-
 def test_rerun_skips_finished_items_and_redoes_partial_ones(model_dir, suite_path, tmp_path):
     suite = load_suite(suite_path)
     out = tmp_path / "sub"

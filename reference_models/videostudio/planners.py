@@ -203,16 +203,16 @@ class ChatPlanner:
 
     ``attempts``: tries per round (seed None = greedy first, then seeds 1, 2, ...); ``min_scenes``: an entity
     is described when at least this many scenes use it (VideoStudio: common entities); ``fallback``: the
-    planner used for an item whose rounds never parse (None: raise).
+    planner used for an item whose rounds never parse (True: :class:`SuitePlanner`; None or False: raise).
     """
 
     name = "chat"
 
-    def __init__(self, chat: ChatFn, attempts: int = 3, min_scenes: int = 2, fallback: Planner | None = None):
+    def __init__(self, chat: ChatFn, attempts: int = 3, min_scenes: int = 2, fallback: Planner | bool | None = True):
         if attempts < 1:
             raise ValueError("attempts must be at least 1")
         self.chat, self.attempts, self.min_scenes = chat, attempts, min_scenes
-        self.fallback = fallback if fallback is not None else SuitePlanner()
+        self.fallback = SuitePlanner() if fallback is True else (fallback or None)
         self.fallbacks = 0
 
     def _ask(self, history: list[Message], request: str, parse: Callable[[str], object]) -> object:

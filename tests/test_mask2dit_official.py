@@ -140,9 +140,8 @@ def test_official_sincos_positions_stretch_the_13_frame_table():
 def test_baseline_generates_from_the_release_folder(released, tmp_path):
     """``--transformer-dir`` with the release folder == the same weights in a diffusers folder (strict loading
     changes nothing), the mask comes from attn_msk_version, and the default positions are the official ones."""
-    from mvbench.suite import parse_suite
-
     from baselines import create_baseline
+    from mvbench.suite import parse_suite
 
     folder, model = released
     cog = build_tiny_cogvideox(tmp_path / "cog", rotary=True)

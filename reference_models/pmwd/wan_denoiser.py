@@ -77,11 +77,18 @@ def _require_diffusers():
 
 
 def build_random_wan(config: dict, seed: int = 0, dtype: torch.dtype = torch.float32, device: str = "cpu"):
-    """A ``WanTransformer3DModel`` with random weights (tests, benchmarks)."""
+    """A ``WanTransformer3DModel`` with random weights (tests, benchmarks).
+
+    On an accelerator the weights are initialised there (fast for the 1.3B model; its random stream differs from
+    the CPU's, so the values depend on the device); the global random state is left as it was.
+    """
     diffusers = _require_diffusers()
-    with torch.random.fork_rng(devices=[]):
+    device = torch.device(device)
+    fork = {"devices": []} if device.type == "cpu" else {"devices": [device], "device_type": device.type}
+    with torch.random.fork_rng(**fork):
         torch.manual_seed(seed)
-        model = diffusers.WanTransformer3DModel(**config)
+        with device:
+            model = diffusers.WanTransformer3DModel(**config)
     model = model.to(device)
     if dtype != torch.float32:
         # as from_pretrained(torch_dtype=...) does: cast, but keep the float32-sensitive modules in float32

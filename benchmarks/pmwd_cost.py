@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--samplers", default=",".join(SAMPLERS))
     parser.add_argument("--window", type=int, default=WAN_NATIVE_LATENT_FRAMES)
     parser.add_argument("--captions", type=int, default=8, help="distinct frame-level captions")
+    parser.add_argument("--max-batch", type=int, default=None, help="rows per transformer forward (memory cap)")
     parser.add_argument("--time-windows", default="1,4", help="windows per timed call (CFG doubles the rows)")
     parser.add_argument("--repeats", type=int, default=2, help="timed calls per batch size (median)")
     parser.add_argument("--full-runs", action="store_true", help="also run the samplers end to end")
@@ -217,7 +218,8 @@ def main(argv: list[str] | None = None) -> dict:
     gen = torch.Generator().manual_seed(1)
     captions = torch.randn(args.captions, text_len, config["text_dim"], generator=gen)
     negative = torch.randn(text_len, config["text_dim"], generator=gen)
-    denoiser = WanFrameDenoiser(transformer, captions, negative, guidance_scale=5.0, window=window)
+    denoiser = WanFrameDenoiser(transformer, captions, negative, guidance_scale=5.0, window=window,
+                                max_batch=args.max_batch)
     channels = config["in_channels"]
     timed = [time_call(denoiser, int(k), latent_hw, channels, device, args.repeats)
              for k in args.time_windows.split(",")]

@@ -101,7 +101,7 @@ def spread_evenly(prompts: Sequence[str], num_frames: int, where: str = "prompts
     """``num_frames`` texts: frame ``f`` gets ``prompts[floor((f + 0.5) * n / L)]``.
 
     >>> spread_evenly(["a", "b"], 5)
-    ['a', 'a', 'a', 'b', 'b']
+    ['a', 'a', 'b', 'b', 'b']
     """
     n = len(prompts)
     if n == 0:
@@ -124,7 +124,7 @@ def place_by_ranges(
     Latent frame ``f`` takes ``argmax_k |[a, b) ∩ range_k|`` (ties: smallest ``k``); with no overlap, the
     range nearest to ``[a, b)``. A prompt that no latent frame takes is an error.
 
-    >>> place_by_ranges(["A", "B"], [(0, 5), (5, 81)], [latent_video_span(f) for f in range(3)])
+    >>> place_by_ranges(["A", "B"], [(0, 5), (5, 9)], [latent_video_span(f) for f in range(3)])
     ['A', 'A', 'B']
     """
     if len(prompts) != len(ranges) or not prompts:

@@ -100,7 +100,9 @@ def build_random_wan(config: dict, seed: int = 0, dtype: torch.dtype = torch.flo
 
 
 def load_wan_transformer(path: str | Path, dtype: torch.dtype = torch.bfloat16, device: str = "cpu"):
-    """Load a Wan transformer from a local diffusers folder (the pipeline folder or its ``transformer``)."""
+    """Load a Wan transformer from a local diffusers folder (the pipeline folder or its ``transformer``), strictly
+    (every key and shape checked, float32-pinned modules kept in float32; see ``reference_models.diffusers_loading``).
+    """
     diffusers = _require_diffusers()
     path = Path(path).expanduser()
     if not path.exists():
@@ -108,9 +110,10 @@ def load_wan_transformer(path: str | Path, dtype: torch.dtype = torch.bfloat16, 
             f"Wan weights folder {path} does not exist; download Wan-AI/Wan2.1-T2V-1.3B-Diffusers "
             "(e.g. `huggingface-cli download Wan-AI/Wan2.1-T2V-1.3B-Diffusers --local-dir DIR`) and pass DIR"
         )
-    sub = "transformer" if (path / "transformer").is_dir() else None
-    model = diffusers.WanTransformer3DModel.from_pretrained(path, subfolder=sub, torch_dtype=dtype)
-    return model.to(device).eval()
+    from reference_models.diffusers_loading import load_diffusers_model
+
+    folder = path / "transformer" if (path / "transformer").is_dir() else path
+    return load_diffusers_model(diffusers.WanTransformer3DModel, folder, dtype).to(device).eval()
 
 
 def encode_prompts_umt5(prompts: list[str], tokenizer, text_encoder, max_length: int = WAN_TEXT_LENGTH) -> torch.Tensor:

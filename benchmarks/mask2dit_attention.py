@@ -6,7 +6,8 @@ Configs (batch 2: classifier-free guidance runs the conditional and the uncondit
 * ``full`` (CogVideoX-2B scale, default on CUDA): 3 scenes x 13 latent frames x 1350 patch tokens, 3 x 226 text
   tokens, 30 heads x 64, bf16;
 * ``full-5b``: the same sequence with CogVideoX-5B's 48 heads x 64;
-* ``small`` (``--quick``, default on CPU): 3 x 4 x 128 video tokens, 3 x 32 text tokens, 4 heads x 64, fp32.
+* ``small`` (``--quick``, default on CPU): 3 x 4 x 128 video tokens, 3 x 32 text tokens, 4 heads x 64, fp32;
+* ``tiny`` (the test suite): 2 x 2 x 32 video tokens, 2 x 8 text tokens, 2 heads x 16, fp32.
 
 FlexAttention runs compiled on CUDA and eagerly on CPU, where PyTorch has no FlexAttention backward: that
 row then reports its forward and says the backward failed.
@@ -54,6 +55,7 @@ CONFIGS = {
     "full": dict(scenes=3, frames=13, patch_tokens=1350, text=226, heads=30, head_dim=64, dtype="bfloat16"),
     "full-5b": dict(scenes=3, frames=13, patch_tokens=1350, text=226, heads=48, head_dim=64, dtype="bfloat16"),
     "small": dict(scenes=3, frames=4, patch_tokens=128, text=32, heads=4, head_dim=64, dtype="float32"),
+    "tiny": dict(scenes=2, frames=2, patch_tokens=32, text=8, heads=2, head_dim=16, dtype="float32"),
 }
 DENSE = "dense-masked SDPA"
 FLOOR = "unmasked SDPA (floor)"

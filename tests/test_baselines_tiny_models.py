@@ -121,7 +121,7 @@ def build_tiny_sd(root) -> Path:
                                         bos_token_id=3, eos_token_id=1, pad_token_id=0))
     _randomize(unet, 0.2, 1)
     StableDiffusionPipeline(vae=vae, text_encoder=text, tokenizer=word_tokenizer(16, bos=True), unet=unet,
-                            scheduler=DDIMScheduler(clip_sample=False), safety_checker=None, feature_extractor=None,
+                            scheduler=DDIMScheduler(clip_sample=False, steps_offset=1), safety_checker=None, feature_extractor=None,
                             requires_safety_checker=False).save_pretrained(root)
     return Path(root)
 

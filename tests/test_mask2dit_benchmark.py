@@ -15,7 +15,8 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "mask2dit_attention
 def test_runs_without_installation_and_reports_backward_and_failures(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, str(BENCH), "--quick", "--device", "cpu", "--methods", "dense,grouped,flex",
+    proc = subprocess.run([sys.executable, str(BENCH), "--config", "tiny", "--device", "cpu", "--methods",
+                           "dense,grouped,flex",
                            "--repeats", "1", "--threads", "1", "--json", str(out)],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

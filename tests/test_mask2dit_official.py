@@ -90,6 +90,7 @@ def test_missing_or_extra_weights_are_named(released, tmp_path):
         load_transformer_folder(copy)
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_pickled_bin_is_refused_with_one_clear_error(tmp_path, released):
     import pickle
 

@@ -29,8 +29,8 @@ import torch
 from mvbench.errors import MvbenchError
 from mvbench.suite import SuiteItem
 
-from .base import Baseline, ItemVideo, draw_noise, read_config
-from .options import GenerationOptions, resolve_dtype
+from .base import STEP_STREAM_OFFSET, Baseline, ItemVideo, draw_noise, read_config
+from .options import GenerationOptions, item_seed, resolve_dtype
 from .wan_loading import WAN_TEXT_LENGTH, WanParts, check_wan_dir, load_wan_parts, wan_scale_factors
 
 SOLVER_CHOICES = ("auto", "euler", "unipc")
@@ -117,14 +117,15 @@ class WanLongVideo(Baseline):
     def load_parts(self) -> WanParts:
         return load_wan_parts(self.model_dir, self.device, resolve_dtype(self.options.dtype, self.device))
 
-    def _build_sampler(self, num_steps: int, scheduler=None):
-        """The sampler; with ``scheduler`` (the folder's), on its noise ladder (shift overridable by ``--shift``)."""
+    def _build_sampler(self, num_steps: int, scheduler=None, seed: int = 0):
+        """The sampler; with ``scheduler`` (the folder's), on its noise ladder (shift overridable by ``--shift``).
+        ``seed``: the sliding window's context re-noising stream (the item seed + a fixed offset)."""
         from reference_models.pmwd.samplers import create_sampler
         from reference_models.pmwd.solvers import FlowSchedule, SolverConfig
 
         settings = dict(self.sampler_options)
         if self.sampler_name == "sliding":
-            settings.setdefault("seed", self.options.seed)
+            settings.setdefault("seed", seed)
         solver = SolverConfig(self.solver_name)
         schedule = None
         if scheduler is not None:
@@ -191,7 +192,7 @@ class WanLongVideo(Baseline):
         channels = parts.transformer.config.in_channels
         shape = (1, channels, self.latent_frames, *self.latent_hw)
         noise = draw_noise(shape, self.generator(item_index), self.device, torch.float32)[0]
-        sampler = self._build_sampler(o.steps, parts.scheduler)
+        sampler = self._build_sampler(o.steps, parts.scheduler, item_seed(o.seed, item_index) + STEP_STREAM_OFFSET)
         with torch.no_grad():
             latents = sampler(denoiser, noise, plan.caption_ids())
         from .wan_decoding import decode_wan_video

@@ -37,6 +37,7 @@ _EXPORTS: dict[str, str] = {
     "precision_recall_f1": "metrics.identity",
     "psd_sqrt": "metrics.frechet",
     "scene_consistency": "metrics.scene_consistency",
+    "scene_similarity_matrix": "metrics.consistency",
     "semantic_consistency": "metrics.consistency",
     "sequence_consistency": "metrics.consistency",
     "temporal_flickering": "metrics.vbench_quality",

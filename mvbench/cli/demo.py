@@ -36,5 +36,9 @@ def run(args: argparse.Namespace) -> int:
         s = rec["scores"]
         print(f"  {item_id:32s} visual {s['visual_consistency']:7.2f}  semantic {s['semantic_consistency']:7.2f}")
     print(f"\nresults written to {out} ({time.perf_counter() - t0:.1f} s)")
+    from leaderboard.report import build_report
+
+    report = build_report(out, work / "report.html", videos=videos)
+    print(f"report written to {report.path} (open it in a browser: keyframes, per-scene scores, scene pairs)")
     print("Next: mvbench evaluate --suite mvbench-3scene --videos YOUR_RUN --out results/yours.json")
     return 0

@@ -1,5 +1,11 @@
 """Visual / Semantic / Sequence Consistency scorer (Mask²DiT, Sec. 4.1): one clip per scene, one
-prompt per scene, same encoder for both. Math in :mod:`metrics.consistency`."""
+prompt per scene, same encoder for both. Math in :mod:`metrics.consistency`.
+
+Per item, ``details`` keep what the report and the figures need, as small numbers (no embeddings):
+``scene_semantic`` (each scene's video-prompt cosine ×100, whose mean is Semantic Consistency) and
+``scene_similarity`` (the ``[n, n]`` matrix of scene-pair cosines ×100, diagonal 100, whose
+upper-triangle mean is Visual Consistency), both rounded to 4 decimals.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,13 @@ from typing import Any
 
 import torch
 
-from metrics.consistency import PAIR_MODES, semantic_consistency, sequence_consistency, visual_consistency
+from metrics.consistency import (
+    PAIR_MODES,
+    scene_similarity_matrix,
+    semantic_consistency,
+    sequence_consistency,
+    visual_consistency,
+)
 from mvbench.config import Option
 from mvbench.encoders import encoder_weights
 from mvbench.scorers.base import ClipRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, TextRequest
@@ -70,7 +82,9 @@ class ConsistencyScorer(Scorer):
         per_scene = (torch.nn.functional.normalize(v.double(), dim=1) *
                      torch.nn.functional.normalize(t.double(), dim=1)).sum(1) * 100
         values = {k: round(x, DECIMALS) for k, x in values.items()}
-        return ItemScore(values, {"scene_semantic": [round(float(x), 4) for x in per_scene]})
+        pairs = scene_similarity_matrix(v)
+        return ItemScore(values, {"scene_semantic": [round(float(x), 4) for x in per_scene],
+                                  "scene_similarity": [[round(float(x), 4) for x in row] for row in pairs]})
 
     def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
         out = super().aggregate(scores, seed)

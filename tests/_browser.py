@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -70,7 +71,8 @@ class Browser:
     # -- protocol ------------------------------------------------------------------------------
     def _read_message(self, deadline: float) -> dict:
         while b"\0" not in self._buf:
-            if time.monotonic() > deadline:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._from_chrome], [], [], remaining)[0]:
                 raise BrowserError("timed out waiting for Chromium")
             chunk = os.read(self._from_chrome, 1 << 20)
             if not chunk:
@@ -97,25 +99,28 @@ class Browser:
             if "method" in reply:
                 self.events.append(reply)
 
-    def wait_event(self, method: str, timeout: float | None = None) -> dict:
+    def wait_event(self, *methods: str, timeout: float | None = None) -> dict:
+        """The first event named one of ``methods`` (already received, or the next to come)."""
         for i, ev in enumerate(self.events):
-            if ev["method"] == method:
+            if ev["method"] in methods:
                 return self.events.pop(i)
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             msg = self._read_message(deadline)
-            if msg.get("method") == method:
+            if msg.get("method") in methods:
                 return msg
             if "method" in msg:
                 self.events.append(msg)
 
     # -- page helpers --------------------------------------------------------------------------
     def open(self, url: str) -> float:
-        """Navigate to ``url`` and wait for its load event; returns the seconds it took."""
-        self.events = [e for e in self.events if e["method"] != "Page.loadEventFired"]
+        """Navigate to ``url`` and wait for its load event (or, for a change of the fragment only, for the
+        same-document navigation); returns the seconds it took."""
+        done = ("Page.loadEventFired", "Page.navigatedWithinDocument")
+        self.events = [e for e in self.events if e["method"] not in done]
         t0 = time.perf_counter()
         self.call("Page.navigate", {"url": url})
-        self.wait_event("Page.loadEventFired")
+        self.wait_event(*done)
         return time.perf_counter() - t0
 
     def eval(self, expression: str):

@@ -91,8 +91,8 @@ SCRIPT = r"""
     return true;
   }
   function apply(){
-    var size=sizeSel.value==='all'?Infinity:parseInt(sizeSel.value,10);
     var shown=rows.filter(matches);
+    var size=sizeSel.value==='all'?Math.max(1,shown.length):parseInt(sizeSel.value,10);
     var pages=Math.max(1,Math.ceil(shown.length/size));
     if(state.page>=pages){state.page=pages-1;}
     var from=state.page*size,to=Math.min(shown.length,from+size);

@@ -18,7 +18,7 @@ from mvbench.errors import MvbenchError
 
 #: sub-command -> one-line help, in the order ``mvbench --help`` lists them
 COMMANDS: dict[str, str] = {
-    "demo": "render a small synthetic submission, score it with the tiny encoder, print a table",
+    "demo": "render a small synthetic submission, score it with the tiny encoder, print a table and write a report",
     "evaluate": "score a submission folder on a suite and write a results file",
     "validate": "check a submission folder against a suite (every problem at once)",
     "list": "list metrics, encoders, suites, weights or protocols",

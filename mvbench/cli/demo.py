@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="render a small synthetic submission, score it with the tiny encoder, print a table")
+    p = sub.add_parser("demo", help="render a small synthetic submission, score it with the tiny encoder, print a table and write "
+                       "a report")
     p.add_argument("--workdir", default="mvbench-demo", help="where the videos, cache and results go (default %(default)s)")
     p.add_argument("--frames", type=int, default=16, help="frames per rendered scene")
     p.set_defaults(func=run)

@@ -32,5 +32,6 @@ def attach_reports(board: Board, reports_dir: str | Path, page: str | Path | Non
         if not target.is_file():
             missing.append(row.source)
             continue
-        row.report = Path(os.path.relpath(target.resolve(), base)).as_posix()
+        rel = Path(os.path.relpath(target.resolve(), base)).as_posix()
+        row.report = rel if rel.startswith(("./", "../")) else "./" + rel  # never read as a scheme ("x:...")
     return missing

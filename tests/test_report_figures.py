@@ -106,6 +106,15 @@ def test_leaderboard_page_colours_links_and_published_rows(runs, tmp_path, capsy
     assert main(["leaderboard", str(runs[1]), "--format", "html", "--out", str(tmp_path / "b.html"),
                  "--reports", str(tmp_path / "none")]) == 0
     assert "note: no report for" in capsys.readouterr().err
+    # a folder whose name looks like a URL scheme stays a relative link
+    odd = tmp_path / "javascript:alert(1)"
+    odd.mkdir()
+    (odd / "results.html").write_text("r")
+    from leaderboard.report_links import attach_reports
+
+    board = board_from_results([runs[1]])
+    assert attach_reports(board, odd, tmp_path / "page.html") == []
+    assert board.rows[0].report == "./javascript:alert(1)/results.html"
 
 
 def test_scene_distance_curve_matches_numpy(runs):

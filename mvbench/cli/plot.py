@@ -10,8 +10,8 @@ def register(subparsers) -> None:
         "plot", help="results files -> paper figures (radar, bars, strip, scene-distance) with matplotlib",
         description="Draw one figure from results files, one colour per file, sized for one column of a paper "
                     "(3.3 in wide, 7 pt text; PDF/SVG/EPS are vector, PNG is 300 dpi). radar: metrics normalised "
-                    "over the files shown (centre = worst, rim = best); bars: means with their 95%% CI; strip: "
-                    "every per-item score, mean and 95%% CI; scene-distance: scene-pair similarity against the "
+                    "over the files shown (centre = worst, rim = best); bars: means with their 95% CI; strip: "
+                    "every per-item score, mean and 95% CI; scene-distance: scene-pair similarity against the "
                     "distance |i - j| between scenes, from the pair matrices stored per item.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"

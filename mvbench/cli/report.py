@@ -10,7 +10,7 @@ from pathlib import Path
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "report", help="one results file -> a self-contained HTML report with keyframes per scene",
-        description="Write one HTML page about a run: the summary with 95%% intervals [lo, hi]; a sortable, "
+        description="Write one HTML page about a run: the summary with 95% intervals [lo, hi]; a sortable, "
                     "filterable, paginated table of items; per item the keyframes of every scene (the frames the "
                     "consistency clips were made of), the per-scene semantic scores, the scene-pair similarity "
                     "heatmap, Confusion Degree per prompt, character-ID matches per shot, warnings and failures. "

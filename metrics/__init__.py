@@ -13,15 +13,29 @@ from metrics.confusion import (
 from metrics.consistency import semantic_consistency, sequence_consistency, visual_consistency
 from metrics.frechet import frechet_distance, frechet_distance_bootstrap, psd_sqrt, trace_sqrt_product
 from metrics.gaussian_stats import GaussianStats, merge_stats
-from metrics.identity import IdCounts, IdScores, id_scores, id_scores_bootstrap, precision_recall_f1
+from metrics.identity import (
+    IdCounts,
+    IdScores,
+    assign_faces,
+    cosine_matrix,
+    frame_character_similarity,
+    id_scores,
+    id_scores_bootstrap,
+    precision_recall_f1,
+    shot_character_similarity,
+    similarity_bootstrap,
+)
 
 __all__ = [
     "ConfusionResult",
     "GaussianStats",
     "IdCounts",
     "IdScores",
+    "assign_faces",
     "bootstrap_ci",
     "confusion_degree",
+    "cosine_matrix",
+    "frame_character_similarity",
     "frame_text_consistency",
     "frechet_distance",
     "frechet_distance_bootstrap",
@@ -32,6 +46,8 @@ __all__ = [
     "psd_sqrt",
     "semantic_consistency",
     "sequence_consistency",
+    "shot_character_similarity",
+    "similarity_bootstrap",
     "trace_sqrt_product",
     "video_text_consistency",
     "visual_consistency",

@@ -22,6 +22,7 @@ COMMANDS: list[str] = [
     "compare",
     "fvd-stats",
     "generate",
+    "meta-eval",
 ]
 
 

@@ -110,6 +110,13 @@ def test_dlib_backend_describes_the_offline_tier(dlib_backend):
     assert d["weight_files"] == {REGISTRY[n].filename: REGISTRY[n].sha256 for n in DLIB}
 
 
+def test_no_face_means_no_detection(dlib_backend):
+    """DeepFace answers "nothing found" with the whole image at confidence 0; that is not a face."""
+    rng = np.random.default_rng(0)
+    blank = (rng.normal(128, 10, (192, 360, 3))).clip(0, 255).astype(np.uint8)
+    assert dlib_backend.detect(blank) == []
+
+
 def test_real_faces_are_found_and_told_apart(dlib_backend, photos):
     """One face per portrait where it is; a mirrored, rescaled crop matches, the other person does not."""
     from PIL import Image

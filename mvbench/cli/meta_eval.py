@@ -49,6 +49,10 @@ def register(sub) -> None:
     c.set_defaults(func=run_character_id)
 
 
+def _num(v) -> str:
+    return "-" if v is None else f"{v:.3f}"
+
+
 def _names(text: str | None) -> list[str] | None:
     return [n.strip() for n in text.split(",") if n.strip()] if text else None
 
@@ -83,6 +87,10 @@ def run_character_id(args: argparse.Namespace) -> int:
     print(format_table(res.rows))
     print("\nP, R, F1 x100 (exp: a perfect recogniser); similarity: cosine, (<) lower than correct casting expected, "
           "(=) unchanged within 0.02")
+    mg = res.margins
+    if mg.get("faces"):
+        print(f"face distances ({mg['faces']} faces): recognised <= {_num(mg['recognised_max'])}, "
+              f"unrecognised >= {_num(mg['unrecognised_min'])}, threshold {mg['threshold']}")
     if args.keep:
         print(f"\nkept in {args.keep}: suite.json, bank/, submission/ (score them with mvbench evaluate, "
               "see docs/character_id.md)")

@@ -235,6 +235,16 @@ def _no_downloads():
         weight_utils.download_weights_if_necessary = original
 
 
+def _is_whole_image_fallback(box: FaceBox, confidence: float, width: int, height: int) -> bool:
+    """DeepFace's answer when a detector finds nothing (``enforce_detection=False``): the whole image,
+    confidence 0. It is not a detection; a 0.8 confidence filter drops it, a 0 filter (dlib) would not.
+
+    >>> _is_whole_image_fallback(FaceBox(0, 0, 359, 191), 0.0, 360, 192)
+    True
+    """
+    return confidence == 0.0 and box.x == 0 and box.y == 0 and box.w >= width - 1 and box.h >= height - 1
+
+
 @dataclass(frozen=True)
 class DeepFaceOptions:
     """Options of :class:`DeepFaceBackend` (defaults: MovieBench's script).
@@ -301,10 +311,14 @@ class DeepFaceBackend(FaceBackend):
             faces = self._df.extract_faces(img_path=self._bgr(image), detector_backend=self.options.detector,
                                            align=self.options.align, enforce_detection=False)
         out = []
+        height, width = image.shape[:2]
         for f in faces:
             a = f["facial_area"]
-            out.append(DetectedFace(FaceBox(int(a["x"]), int(a["y"]), int(a["w"]), int(a["h"])),
-                                    float(f.get("confidence") or 0.0)))
+            box = FaceBox(int(a["x"]), int(a["y"]), int(a["w"]), int(a["h"]))
+            confidence = float(f.get("confidence") or 0.0)
+            if self.options.detector != "skip" and _is_whole_image_fallback(box, confidence, width, height):
+                continue
+            out.append(DetectedFace(box, confidence))
         return out
 
     def embed(self, image: np.ndarray) -> np.ndarray:

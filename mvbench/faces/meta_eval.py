@@ -405,6 +405,8 @@ class MetaEvalResult:
     backend: dict
     protocol: dict
     paths: dict
+    #: face distances over all cases: largest of a recognised face, smallest of an unrecognised one
+    margins: dict = field(default_factory=dict)
 
     @property
     def violations(self) -> list[str]:
@@ -414,7 +416,7 @@ class MetaEvalResult:
         return {"cast": list(self.plan.cast), "strangers": list(self.plan.strangers),
                 "script": [list(s) for s in self.plan.script], "rows": self.rows, "people": self.people,
                 "sources": self.sources, "missing_sources": self.missing_sources, "face_backend": self.backend,
-                "protocol": self.protocol, "violations": self.violations}
+                "protocol": self.protocol, "margins": self.margins, "violations": self.violations}
 
 
 def run_meta_eval(backend: FaceBackend, out: str | Path, *, photos=None, sources=None, cast=None, strangers=None,
@@ -456,4 +458,23 @@ def run_meta_eval(backend: FaceBackend, out: str | Path, *, photos=None, sources
     log.info("scoring %d cases x %d scenes", len(plan.cases), len(plan.script))
     measured = score_cases(paths, memo, options)
     return MetaEvalResult(plan, table_rows(plan, measured), names, [str(p.path) for p in found], missing,
-                          memo.describe(), protocol.as_dict(), {k: str(v) for k, v in paths.items()})
+                          memo.describe(), protocol.as_dict(), {k: str(v) for k, v in paths.items()},
+                          distance_margins(measured, memo.threshold))
+
+
+def distance_margins(measured: dict[str, dict], threshold: float) -> dict:
+    """Largest distance of a face that was recognised and smallest of one that was not, over all cases.
+
+    >>> d = {"c": {"details": {"shots": [{"faces": [{"name": "A", "distance": 0.2}, {"name": None, "distance": 0.5}]}]}}}
+    >>> distance_margins(d, 0.4)
+    {'threshold': 0.4, 'recognised_max': 0.2, 'unrecognised_min': 0.5, 'faces': 2}
+    """
+    known, unknown = [], []
+    for res in measured.values():
+        for shot in res["details"]["shots"]:
+            for f in shot["faces"]:
+                if f.get("distance") is None:
+                    continue
+                (known if f["name"] is not None else unknown).append(float(f["distance"]))
+    return {"threshold": threshold, "recognised_max": max(known) if known else None,
+            "unrecognised_min": min(unknown) if unknown else None, "faces": len(known) + len(unknown)}

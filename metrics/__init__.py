@@ -1,54 +1,69 @@
 """Pure metric math over tensors, embeddings and sets (no file IO, no model loading).
 
 Every public metric function is importable from here, e.g. ``from metrics import visual_consistency``.
+
+Names are loaded on first use (the modules import torch), so ``import metrics`` stays cheap and
+programs that only need one metric do not pay for the others.
 """
 
-from metrics.bootstrap import bootstrap_ci
-from metrics.confusion import (
-    ConfusionResult,
-    confusion_degree,
-    frame_text_consistency,
-    video_text_consistency,
-)
-from metrics.consistency import semantic_consistency, sequence_consistency, visual_consistency
-from metrics.frechet import frechet_distance, frechet_distance_bootstrap, psd_sqrt, trace_sqrt_product
-from metrics.gaussian_stats import GaussianStats, merge_stats
-from metrics.identity import (
-    IdCounts,
-    IdScores,
-    assign_faces,
-    cosine_matrix,
-    frame_character_similarity,
-    id_scores,
-    id_scores_bootstrap,
-    precision_recall_f1,
-    shot_character_similarity,
-    similarity_bootstrap,
-)
+from __future__ import annotations
 
-__all__ = [
-    "ConfusionResult",
-    "GaussianStats",
-    "IdCounts",
-    "IdScores",
-    "assign_faces",
-    "bootstrap_ci",
-    "confusion_degree",
-    "cosine_matrix",
-    "frame_character_similarity",
-    "frame_text_consistency",
-    "frechet_distance",
-    "frechet_distance_bootstrap",
-    "id_scores",
-    "id_scores_bootstrap",
-    "merge_stats",
-    "precision_recall_f1",
-    "psd_sqrt",
-    "semantic_consistency",
-    "sequence_consistency",
-    "shot_character_similarity",
-    "similarity_bootstrap",
-    "trace_sqrt_product",
-    "video_text_consistency",
-    "visual_consistency",
-]
+import importlib
+from typing import Any
+
+#: public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "ConfusionResult": "metrics.confusion",
+    "Detection": "metrics.scene_consistency",
+    "GaussianStats": "metrics.gaussian_stats",
+    "IdCounts": "metrics.identity",
+    "IdScores": "metrics.identity",
+    "SceneConsistencyResult": "metrics.scene_consistency",
+    "aesthetic_quality": "metrics.vbench_quality",
+    "assign_faces": "metrics.identity",
+    "best_detection": "metrics.scene_consistency",
+    "bootstrap_ci": "metrics.bootstrap",
+    "box_to_crop": "metrics.scene_consistency",
+    "confusion_degree": "metrics.confusion",
+    "cosine_matrix": "metrics.identity",
+    "entity_consistency": "metrics.scene_consistency",
+    "entity_pair_similarities": "metrics.scene_consistency",
+    "frame_character_similarity": "metrics.identity",
+    "frame_pair_mae": "metrics.vbench_quality",
+    "frame_text_consistency": "metrics.confusion",
+    "frechet_distance": "metrics.frechet",
+    "frechet_distance_bootstrap": "metrics.frechet",
+    "id_scores": "metrics.identity",
+    "id_scores_bootstrap": "metrics.identity",
+    "imaging_quality": "metrics.vbench_quality",
+    "merge_stats": "metrics.gaussian_stats",
+    "precision_recall_f1": "metrics.identity",
+    "psd_sqrt": "metrics.frechet",
+    "scene_consistency": "metrics.scene_consistency",
+    "semantic_consistency": "metrics.consistency",
+    "sequence_consistency": "metrics.consistency",
+    "shot_character_similarity": "metrics.identity",
+    "similarity_bootstrap": "metrics.identity",
+    "temporal_flickering": "metrics.vbench_quality",
+    "temporal_flickering_from_mae": "metrics.vbench_quality",
+    "trace_sqrt_product": "metrics.frechet",
+    "vbench_consistency": "metrics.vbench_quality",
+    "vbench_long_clip_ranges": "metrics.vbench_quality",
+    "video_text_consistency": "metrics.confusion",
+    "visual_consistency": "metrics.consistency",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'metrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -26,6 +26,8 @@ SCORERS: dict[str, str] = {
     "confusion": "mvbench.scorers.confusion:ConfusionScorer",
     "character_id": "mvbench.scorers.character_id:CharacterIdScorer",
     "fvd": "mvbench.scorers.fvd:FVDScorer",
+    "scene_consistency": "mvbench.scorers.scene_consistency:SceneConsistencyScorer",
+    "vbench_appearance": "mvbench.scorers.vbench_appearance:VBenchAppearanceScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -41,6 +43,12 @@ METRIC_TO_SCORER: dict[str, str] = {
     "character_similarity": "character_id",
     "fvd": "fvd",
     "fvd_videomae": "fvd",
+    "scene_consistency": "scene_consistency",
+    "subject_consistency": "vbench_appearance",
+    "background_consistency": "vbench_appearance",
+    "aesthetic_quality": "vbench_appearance",
+    "imaging_quality": "vbench_appearance",
+    "temporal_flickering": "vbench_appearance",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics

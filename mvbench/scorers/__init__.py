@@ -40,6 +40,7 @@ METRIC_TO_SCORER: dict[str, str] = {
     "id_precision": "character_id",
     "id_recall": "character_id",
     "id_f1": "character_id",
+    "character_similarity": "character_id",
     "fvd": "fvd",
     "fvd_videomae": "fvd",
     "scene_consistency": "scene_consistency",
@@ -52,7 +53,7 @@ METRIC_TO_SCORER: dict[str, str] = {
 
 #: names a user may pass to ``--metrics`` that stand for several metrics
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
-    "character_id": ("id_precision", "id_recall", "id_f1"),
+    "character_id": ("id_precision", "id_recall", "id_f1", "character_similarity"),
 }
 
 DEFAULT_METRICS = ("visual_consistency", "semantic_consistency", "sequence_consistency")

@@ -26,6 +26,8 @@ SCORERS: dict[str, str] = {
     "confusion": "mvbench.scorers.confusion:ConfusionScorer",
     "character_id": "mvbench.scorers.character_id:CharacterIdScorer",
     "fvd": "mvbench.scorers.fvd:FVDScorer",
+    "clip_scores": "mvbench.scorers.clip_scores:ClipScoresScorer",
+    "frame_fid": "mvbench.scorers.frame_fid:FrameFIDScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -40,6 +42,12 @@ METRIC_TO_SCORER: dict[str, str] = {
     "id_f1": "character_id",
     "fvd": "fvd",
     "fvd_videomae": "fvd",
+    "clip_score": "clip_scores",
+    "clipsim": "clip_scores",
+    "frame_consistency": "clip_scores",
+    "fid": "frame_fid",
+    "fid_per_frame": "frame_fid",
+    "inception_score": "frame_fid",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics

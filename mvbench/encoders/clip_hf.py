@@ -52,7 +52,7 @@ CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 TRUNCATION_MODES = ("keep_eot", "cut")
 CROP_ROUNDING = ("floor", "round")
-#: frames per forward call (fixed and padded: a frame's embedding never depends on the batch)
+#: frames per forward call (fixed: embeddings never depend on ``--batch-size``)
 CHUNK = 8
 
 #: OpenAI CLIP sizes as published in the openai/clip-vit-base-patch{16,32} configs
@@ -238,15 +238,11 @@ class HFClip:
 
     @torch.no_grad()
     def encode_pixels(self, pixels: torch.Tensor) -> np.ndarray:
-        """Image embeddings ``[N, d]`` of CLIP pixels ``[N, 3, 224, 224]`` (fixed, padded chunks)."""
+        """Image embeddings ``[N, d]`` of CLIP pixels ``[N, 3, 224, 224]`` (chunks of :data:`CHUNK`)."""
         out = []
         for start in range(0, pixels.shape[0], CHUNK):
-            chunk = pixels[start:start + CHUNK]
-            n = chunk.shape[0]
-            if n < CHUNK:
-                chunk = torch.cat([chunk, chunk[:1].expand(CHUNK - n, *chunk.shape[1:])])
-            pooled = self.model.vision_model(pixel_values=chunk.to(self.device)).pooler_output
-            out.append(self.model.visual_projection(pooled)[:n].float().cpu().numpy())
+            pooled = self.model.vision_model(pixel_values=pixels[start:start + CHUNK].to(self.device)).pooler_output
+            out.append(self.model.visual_projection(pooled).float().cpu().numpy())
         width = int(self.model.config.projection_dim)
         return np.concatenate(out) if out else np.zeros((0, width), np.float32)
 

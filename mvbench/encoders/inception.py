@@ -46,7 +46,7 @@ from mvbench.errors import MvbenchError
 INPUT_SIZE = 299
 PREPROCESS_MODES = ("pytorch-fid", "torch-fidelity", "torchmetrics-antialias")
 FEATURES = ("64", "192", "768", "2048", "logits_unbiased", "logits")
-#: frames per forward call: fixed and padded, so a frame's features never depend on the batch size
+#: frames per forward call (fixed: features never depend on ``--batch-size``)
 CHUNK = 8
 
 
@@ -286,20 +286,16 @@ class InceptionExtractor:
 
     @torch.no_grad()
     def extract(self, frames, outputs: Iterable[str]) -> dict[str, np.ndarray]:
-        """float32 ``{name: [N, d]}`` of uint8 frames ``[N, H, W, 3]`` (numpy or tensor), fp32, in fixed
-        chunks of :data:`CHUNK` frames (padded with copies) so results do not depend on batching."""
+        """float32 ``{name: [N, d]}`` of uint8 frames ``[N, H, W, 3]`` (numpy or tensor), fp32, in chunks
+        of :data:`CHUNK` frames: the same frames in the same order always give the same numbers."""
         frames = torch.as_tensor(np.ascontiguousarray(frames))
         outputs = tuple(outputs)
         parts: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
         for start in range(0, frames.shape[0], CHUNK):
-            chunk = frames[start:start + CHUNK]
-            n = chunk.shape[0]
-            if n < CHUNK:
-                chunk = torch.cat([chunk, chunk[:1].expand(CHUNK - n, *chunk.shape[1:])])
-            x = preprocess_frames(chunk, self.preprocess).to(self.device)
+            x = preprocess_frames(frames[start:start + CHUNK], self.preprocess).to(self.device)
             got = self.module(x, outputs)
             for k in outputs:
-                parts[k].append(got[k][:n].float().cpu().numpy())
+                parts[k].append(got[k].float().cpu().numpy())
         dims = {"64": 64, "192": 192, "768": 768, "2048": 2048}
         return {k: (np.concatenate(v) if v else np.zeros((0, dims.get(k, self.module.fc.out_features)), np.float32))
                 for k, v in parts.items()}

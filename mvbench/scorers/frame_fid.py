@@ -219,36 +219,36 @@ class FrameFIDScorer(Scorer):
         return list(dict.fromkeys(reqs))
 
     def score(self, videos: ItemVideos, results: Mapping[Request, Any]) -> ItemScore:
+        """Features of all the item's frames, scene after scene, in one pass per network."""
         want_fid = bool({"fid", "fid_per_frame"} & set(self.wanted))
         want_is = "inception_score" in self.wanted
         same_net = (want_fid and want_is and self.protocol.weights == IS_WEIGHTS
                     and self.protocol.preprocess == "torch-fidelity")
-        feats, positions, logits = [], [], []
-        for ref in videos.scenes:
-            if want_is:
-                frames = self.is_frames.frames(ref, results)
-                outputs = (IS_FEATURE, self.protocol.feature) if same_net else (IS_FEATURE,)
-                got = self._extractor(IS_WEIGHTS, "torch-fidelity").extract(frames, outputs)
-                logits.append(got[IS_FEATURE])
-                if same_net:
-                    n_fid = len(self.protocol.frames.indices(ref.num_frames))
-                    feats.append(got[self.protocol.feature][:n_fid])
-                    positions.append(np.arange(n_fid))
-            if want_fid and not same_net:
-                frames = self.protocol.frames.frames(ref, results)
-                got = self._extractor(self.protocol.weights, self.protocol.preprocess).extract(
-                    frames, (self.protocol.feature,))
-                feats.append(got[self.protocol.feature])
-                positions.append(np.arange(frames.shape[0]))
+        feature = self.protocol.feature
         payload: dict[str, np.ndarray] = {}
         details: dict[str, Any] = {}
-        if want_fid:
-            payload["features"] = np.concatenate(feats) if feats else np.zeros((0, self.protocol.dim), np.float32)
-            payload["positions"] = np.concatenate(positions) if positions else np.zeros(0, np.int64)
-            details["fid_frames"] = int(payload["features"].shape[0])
         if want_is:
-            payload["logits"] = np.concatenate(logits) if logits else np.zeros((0, 1008), np.float32)
-            details["is_frames"] = int(payload["logits"].shape[0])
+            frames = [self.is_frames.frames(ref, results) for ref in videos.scenes]
+            outputs = (IS_FEATURE, feature) if same_net else (IS_FEATURE,)
+            got = _extract_runs(self._extractor(IS_WEIGHTS, "torch-fidelity"), frames, outputs)
+            payload["logits"] = got[IS_FEATURE]
+            details["is_frames"] = int(got[IS_FEATURE].shape[0])
+            if same_net:  # MovieBench: the FID frames are the IS frames without each scene's last one
+                keep, pos, start = [], [], 0
+                for ref, f in zip(videos.scenes, frames):
+                    n_fid = len(self.protocol.frames.indices(ref.num_frames))
+                    keep += range(start, start + n_fid)
+                    pos += range(n_fid)
+                    start += f.shape[0]
+                payload["features"] = got[feature][keep]
+                payload["positions"] = np.asarray(pos, dtype=np.int64)
+        if want_fid and not same_net:
+            frames = [self.protocol.frames.frames(ref, results) for ref in videos.scenes]
+            got = _extract_runs(self._extractor(self.protocol.weights, self.protocol.preprocess), frames, (feature,))
+            payload["features"] = got[feature]
+            payload["positions"] = np.concatenate([np.arange(f.shape[0]) for f in frames])
+        if want_fid:
+            details["fid_frames"] = int(payload["features"].shape[0])
         return ItemScore(values={}, details=details, payload=payload)
 
     # ------------------------------------------------------------------ aggregation
@@ -355,3 +355,18 @@ class FrameFIDScorer(Scorer):
         return summary | {"mean": round(mean, DECIMALS), "ci95": [round(float(lo), DECIMALS), round(float(hi), DECIMALS)],
                           "std": None if np.isnan(std) else round(std, DECIMALS), "std_over": "groups",
                           "splits": splits, "unreliable": bool(warnings), "warnings": warnings}
+
+
+def _extract_runs(extractor, frames: list[np.ndarray], outputs: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Features of the scenes' frames in order, one call per run of scenes with the same frame size."""
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in outputs}
+    run: list[np.ndarray] = []
+    for f in frames + [None]:
+        if run and (f is None or f.shape[1:] != run[0].shape[1:]):
+            got = extractor.extract(np.concatenate(run), outputs)
+            for k in outputs:
+                parts[k].append(got[k])
+            run = []
+        if f is not None:
+            run.append(f)
+    return {k: np.concatenate(v) for k, v in parts.items()}

@@ -25,7 +25,7 @@ def per_index_fid(features, index, mu_ref, sigma_ref) -> tuple[float, dict[int, 
     >>> x = np.array([[0.0], [2.0], [10.0], [12.0]])
     >>> mean, per = per_index_fid(x, [0, 0, 1, 1], np.array([1.0]), np.array([[2.0]]))
     >>> per, mean
-    ({0: 0.0, 1: 121.0}, 60.5)
+    ({0: 0.0, 1: 100.0}, 50.0)
     """
     x = np.asarray(features, dtype=np.float64)
     idx = np.asarray(index)

@@ -82,9 +82,11 @@ def inception_score(logits, splits: int = 10, permutation=None, mode: str = "tor
     Uniform predictions give 1; ``k`` equally frequent, confident classes give ``k``:
 
     >>> eye = np.eye(4) * 50.0
-    >>> m, s = inception_score(np.concatenate([eye] * 5), splits=1)
+    >>> m, s = inception_score(np.concatenate([eye] * 5), splits=1, mode="torch-fidelity")
     >>> round(m, 6), s
     (4.0, 0.0)
+
+    torchmetrics' std (divisor ``G - 1``) of a single group is NaN, as there.
     """
     scores = inception_score_splits(logits, splits, permutation, mode)
     ddof = 1 if mode == "torchmetrics" else 0

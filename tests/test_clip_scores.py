@@ -223,6 +223,9 @@ def test_moviebench_protocol_equals_torchmetrics_script(tiny_folder, text):
     cos = emb @ txt / (np.linalg.norm(emb, axis=1) * np.linalg.norm(txt))
     np.testing.assert_allclose(100 * cos, raw.detach().numpy(), rtol=1e-4, atol=1e-4)
     assert (text in clip.truncated_texts) == (text == LONG_PLOT)
+    # the script's double scaling matters: pixels scaled once give other cosines
+    once = clip.encode_frames(pil_resize_square(frames, 64), ClipImageProtocol(double_rescale=False))
+    assert np.abs(once @ txt / np.linalg.norm(once, axis=1) - emb @ txt / np.linalg.norm(emb, axis=1)).max() > 1e-3
 
 
 def test_clip_score_package_protocol(tiny_folder):

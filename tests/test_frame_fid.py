@@ -252,12 +252,12 @@ def _install(monkeypatch, tmp_path: Path, path: Path, *names: str) -> None:
 def test_reference_and_scorer_moviebench_protocol(monkeypatch, tmp_path, inception_file, demo_videos, demo_suite):
     """--fid-protocol moviebench: FID and IS from one torch-fidelity pass; 192-d features of 2 interval
     frames per scene minus the last for FID; both checked against torchmetrics-style recomputation."""
+    import shutil
+
     from mvbench.fvd_reference import compute_frame_reference, load_reference, save_reference
     from mvbench.runner import run_evaluation
     from mvbench.submission import open_submission
     from mvbench.video import decode_frames
-
-    import shutil
 
     _install(monkeypatch, tmp_path, inception_file[0], "inception-torch-fidelity")
     items = demo_suite.items[:2]  # two items keep the CPU time down (Inception runs at 299 x 299)

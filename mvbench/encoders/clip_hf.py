@@ -44,7 +44,7 @@ import numpy as np
 import torch
 
 from mvbench.encoders.checkpoint import load_state_dict_strictly
-from mvbench.errors import MvbenchError
+from mvbench.errors import MissingExtraError, MvbenchError
 
 CONTEXT_LENGTH = 77
 IMAGE_SIZE = 224
@@ -68,8 +68,17 @@ _BASE_VISION = dict(hidden_size=768, intermediate_size=3072, num_hidden_layers=1
 _IGNORED_KEYS = ("text_model.embeddings.position_ids", "vision_model.embeddings.position_ids")
 
 
+def _require_transformers() -> None:
+    try:
+        import transformers  # noqa: F401
+    except ImportError:
+        raise MissingExtraError("the frame CLIP scores (clip_score, clipsim, frame_consistency)", "models",
+                                "transformers") from None
+
+
 def clip_config(arch: str):
     """``transformers.CLIPConfig`` of an OpenAI CLIP architecture in :data:`ARCHITECTURES`."""
+    _require_transformers()
     from transformers import CLIPConfig
 
     if arch not in ARCHITECTURES:
@@ -268,6 +277,7 @@ def build_clip(spec: str, device: str | torch.device = "cpu") -> HFClip:
     """CLIP from a weights entry name (``clip-vit-b16-hf``) or a local Hugging Face folder."""
     from mvbench import weights
 
+    _require_transformers()
     folder = Path(spec).expanduser()
     if folder.is_dir():
         from transformers import CLIPConfig

@@ -36,7 +36,7 @@ import numpy as np
 
 from metrics.clip_similarity import clip_score_pairs, clip_score_torchmetrics, clipsim, frame_consistency
 from metrics.pooled_mean import pooled_mean, pooled_mean_bootstrap_ci
-from mvbench.config import Option, positive
+from mvbench.config import Option, non_negative, positive
 from mvbench.frame_protocol import FrameProtocol
 from mvbench.scorers.base import ItemScore, ItemVideos, MetricInfo, Request, Scorer
 from mvbench.stats import DECIMALS
@@ -55,11 +55,6 @@ PAPER_OPTIONS = {
     "moviebench": {"clip_score_protocol": "moviebench", "clip_score_frames": 25},
     "videostudio": {"videostudio_clip_model": DEFAULT_VIDEOSTUDIO_MODEL, "videostudio_frames": 0},
 }
-
-
-def _non_negative(value: int) -> None:
-    if value < 0:
-        raise ValueError(f"must be >= 0, got {value}")
 
 
 def requested_metrics(options: Mapping[str, Any]) -> list[str]:
@@ -85,13 +80,13 @@ class ClipScoresScorer(Scorer):
                "(default: clip-vit-b16-hf; clip-vit-b32-hf for --clip-score-protocol clip-score)", type=str,
                metavar="NAME|DIR"),
         Option("clip_score_frames", 25, "frames per scene for clip_score (MovieBench's interval reader)",
-               check=positive),
+               check=positive, metavar="N"),
         Option("clip_score_resize", None, "resize frames to R x R (PIL bicubic) first, as MovieBench's "
                "--Resolution R", type=int, metavar="R", check=positive),
         Option("videostudio_clip_model", DEFAULT_VIDEOSTUDIO_MODEL, "CLIP weights entry or local Hugging Face "
                "CLIP folder for clipsim and frame_consistency", metavar="NAME|DIR"),
         Option("videostudio_frames", 0, "frames per scene for clipsim / frame_consistency (0: every frame; "
-               "N: N frames spread uniformly)", check=_non_negative),
+               "N: N frames spread uniformly)", check=non_negative, metavar="N"),
     )
 
     def __init__(self, options: dict | None = None):

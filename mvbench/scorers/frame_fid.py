@@ -123,15 +123,15 @@ class FrameFIDScorer(Scorer):
         Option("fid_reference", None, "reference frame statistics (made by `mvbench fvd-stats --extractor "
                "inception-fid`)", type=str, metavar="NPZ"),
         Option("fid_frames", None, "frames per scene (default 16; 25 for --fid-protocol moviebench)", type=int,
-               check=positive),
+               check=positive, metavar="N"),
         Option("fid_resize", None, "resize frames to R x R (PIL bicubic) first, as MovieBench's --Resolution R",
                type=int, metavar="R", check=positive),
         Option("fid_bootstrap", None, f"bootstrap replicates for the FID CI (default --bootstrap, at most "
-               f"{LARGE_SET_REPLICATES} for large sets; 0: no CI)", type=int),
+               f"{LARGE_SET_REPLICATES} for large sets; 0: no CI)", type=int, metavar="N"),
         Option("fid_min_frames", None, "flag FID unreliable below this many frames (default: dimension + 1)",
-               type=int, check=positive),
-        Option("is_splits", 10, "Inception Score groups", check=positive),
-        Option("is_seed", 123, "seed of the Inception Score's random permutation of frames (torch.randperm)"),
+               type=int, check=positive, metavar="N"),
+        Option("is_splits", 10, "Inception Score groups", check=positive, metavar="N"),
+        Option("is_seed", 123, "seed of the Inception Score's random permutation of frames (torch.randperm)", metavar="N"),
     )
 
     def __init__(self, options: dict | None = None):

@@ -320,3 +320,16 @@ def test_reference_protocol_mismatch_is_refused(monkeypatch, tmp_path, inception
     assert "num_frames" in str(err.value) and "--frames 16" in str(err.value)
     with pytest.raises(MvbenchError, match="--fid-reference"):
         FrameFIDScorer({"metrics": ["fid"]})
+
+
+def test_fvd_stats_frame_options_and_extractors(tmp_path, capsys, demo_videos):
+    from mvbench.cli import main
+
+    out = tmp_path / "r.npz"
+    assert main(["fvd-stats", "--videos", str(demo_videos), "--extractor", "i3d", "--frames", "3",
+                 "--out", str(out)]) == 2
+    assert "--frames and --resize apply to the frame extractors only" in capsys.readouterr().err
+    # a frame extractor whose weights are missing says how to get them, before decoding anything
+    assert main(["fvd-stats", "--videos", str(demo_videos), "--extractor", "inception-fid", "--out", str(out)]) == 2
+    assert "mvbench weights fetch inception-fid" in capsys.readouterr().err
+    assert not out.exists()

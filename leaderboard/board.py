@@ -15,6 +15,7 @@ from leaderboard.errors import LeaderboardError, MixedSuitesError
 from leaderboard.marking import mark_best_and_second
 from leaderboard.metric_info import metric_info, metric_order
 from leaderboard.paper_tables import PaperTable
+from leaderboard.paper_units import measured_factor, scaled_cell
 from leaderboard.results_input import model_label, read_results, suite_identity
 
 FLAG_UNCALIBRATED = "uncalibrated"
@@ -262,7 +263,8 @@ def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool 
                       reference: str | None = None) -> Board:
     """Append measured rows (from results files) under the published ones, with deltas.
 
-    A measured column is filled from the results metric named by the paper column's ``metric``.
+    A measured column is filled from the results metric named by the paper column's ``metric``, times the
+    column's scale (so it is in the paper's units); columns with a ``condition`` are left empty.
     The delta is measured − published against the one published row with the same normalised name
     (or full label). ``reference`` (a published row name, full label or ``#N``) is used only for
     measured rows without such a unique match; a name shared by several published rows (Mask²DiT
@@ -270,7 +272,7 @@ def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool 
     """
     loaded = load_many(paths)
     notes = check_same_suite(loaded, allow_mixed)
-    mapped = {c.key: c.metric for c in table.columns if c.kind == "number" and c.metric}
+    mapped = {c.key: c.metric for c in table.columns if c.fills_from_results}
     if not mapped:
         raise LeaderboardError(f"{table.id} has no column that mvbench measures",
                                hint="pick a table with consistency, FVD, confusion or ID columns")
@@ -291,7 +293,8 @@ def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool 
     first_text = table.columns[0].key
     for path, doc in loaded:
         row = _row_from_results(doc, path, list(mapped.values()))
-        row.cells = {key: row.cells[m] for key, m in mapped.items() if m in row.cells}
+        row.cells = {key: scaled_cell(row.cells[m], measured_factor(table.column(key), doc["metrics"][m], path))
+                     for key, m in mapped.items() if m in row.cells}  # in the paper's units
         row.texts = {first_text: row.name}
         name, version, _ = suite_identity(doc)
         row.group = f"Measured with mvbench (suite {name} v{version})"

@@ -2,7 +2,8 @@
 
 Rules (only where the paper defines them):
 
-- ``mean``: Sequence Consistency = (Visual + Semantic) / 2 (Mask²DiT, Sec. 4.1 "Evaluation Metrics").
+- ``mean``: Sequence Consistency = (Visual + Semantic) / 2 (Mask²DiT, Sec. 4.1 "Evaluation Metrics");
+  Mask²DiT Table 10's Overall = mean of its two Sequence columns (not stated; every row agrees).
 - ``f1``: F1_ID = 2·P·R / (P + R) (MovieBench, Sec. 3.5).
 
 "Beyond rounding" is decided exactly: a printed number x with d decimals stands for any true value in

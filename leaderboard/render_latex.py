@@ -1,5 +1,5 @@
 """LaTeX table with booktabs rules (``\\toprule``/``\\midrule``/``\\bottomrule``), ``\\textbf`` best
-and ``\\underline`` second; needs ``\\usepackage{booktabs}``."""
+and ``\\underline`` second; needs ``\\usepackage{booktabs}`` (and ``amssymb`` for a table with ✓)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
             "<": r"\textless{}", ">": r"\textgreater{}",
             "²": r"\textsuperscript{2}", "±": r"$\pm$", "×": r"$\times$", "↑": r"$\uparrow$",
             "↓": r"$\downarrow$", "Δ": r"$\Delta$", "–": "--", "—": "---", "†": r"\dag{}",
-            "‡": r"\ddag{}"}
+            "‡": r"\ddag{}", "¹": r"\textsuperscript{1}", "³": r"\textsuperscript{3}",
+            "⁴": r"\textsuperscript{4}", "⁻": r"\textsuperscript{-}", "✓": r"$\checkmark$",
+            "←": r"$\leftarrow$", "·": r"$\cdot$"}
 
 
 def latex_escape(text: str) -> str:

@@ -25,18 +25,33 @@ from metrics.gaussian_stats import GaussianStats, merge_stats
 from metrics.identity import IdCounts, IdScores, id_scores, id_scores_bootstrap, precision_recall_f1
 from metrics.inception_score import inception_score, inception_score_splits
 from metrics.pooled_mean import pooled_mean, pooled_mean_bootstrap_ci
+from metrics.scene_consistency import (
+    Detection,
+    SceneConsistencyResult,
+    best_detection,
+    box_to_crop,
+    entity_consistency,
+    entity_pair_similarities,
+    scene_consistency,
+)
 
 __all__ = [
     "ConfusionResult",
+    "Detection",
     "GaussianStats",
     "IdCounts",
     "IdScores",
+    "SceneConsistencyResult",
+    "best_detection",
     "bootstrap_ci",
+    "box_to_crop",
     "clip_score_pairs",
     "clip_score_torchmetrics",
     "clipsim",
     "confusion_degree",
     "consecutive_cosines",
+    "entity_consistency",
+    "entity_pair_similarities",
     "frame_consistency",
     "frame_text_consistency",
     "frame_text_cosines",
@@ -52,6 +67,7 @@ __all__ = [
     "pooled_mean_bootstrap_ci",
     "precision_recall_f1",
     "psd_sqrt",
+    "scene_consistency",
     "semantic_consistency",
     "sequence_consistency",
     "trace_sqrt_product",

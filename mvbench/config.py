@@ -102,11 +102,12 @@ class Option:
         """Add this option's flag to an argparse parser or argument group (default None: 'not given')."""
         if not self.cli:
             return
+        text = self.help.replace("%", "%%")
         shown = "" if self.default is None else f" (default: {self.default})"
-        kwargs: dict[str, Any] = {"dest": self.name, "default": None, "help": self.help + shown}
+        kwargs: dict[str, Any] = {"dest": self.name, "default": None, "help": text + shown}
         if self.value_type is bool:
             kwargs["action"] = "store_true"
-            kwargs["help"] = self.help
+            kwargs["help"] = text
         else:
             kwargs["type"] = self.value_type or str
             if self.choices is not None:

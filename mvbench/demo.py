@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mvbench.atomic import atomic_write_text
 from mvbench.suite import Suite
 from mvbench.video.write import write_video
 
@@ -55,8 +56,9 @@ def _render_scene(spec: dict, n_frames: int, size: int, rng: np.random.Generator
 
 
 def render_submission(suite: Suite, out_dir: str | Path, n_frames: int = 16, size: int = 64, fps: float = 8.0,
-                      seed: int = 0) -> Path:
-    """Render every item of a demo suite (items carry ``meta.render`` scene specs) to ``out_dir``."""
+                      seed: int = 0, container: str = ".mkv") -> Path:
+    """Render every item of a demo suite (items carry ``meta.render`` scene specs) to ``out_dir`` as
+    ``ITEM/scene_K.mkv`` (lossless FFV1, bit-identical across runs; ``container=".mp4"`` for H.264)."""
     out_dir = Path(out_dir)
     rng = np.random.default_rng(seed)
     for item in suite.items:
@@ -64,8 +66,9 @@ def render_submission(suite: Suite, out_dir: str | Path, n_frames: int = 16, siz
         if not specs or len(specs) != len(item.scenes):
             raise ValueError(f"demo item {item.id!r} lacks meta.render with one spec per scene")
         for k, spec in enumerate(specs, start=1):
-            write_video(out_dir / item.id / f"scene_{k}.mp4", _render_scene(spec, n_frames, size, rng), fps=fps)
+            write_video(out_dir / item.id / f"scene_{k}{container}", _render_scene(spec, n_frames, size, rng),
+                        fps=fps)
     meta = {"model": "demo-procedural", "version": "1", "fps": fps,
             "notes": "procedurally rendered by `mvbench demo`; not a generative model"}
-    (out_dir / "submission.json").write_text(json.dumps(meta, indent=2) + "\n")
+    atomic_write_text(out_dir / "submission.json", json.dumps(meta, indent=2) + "\n")
     return out_dir

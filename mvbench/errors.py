@@ -21,7 +21,12 @@ class SubmissionError(MvbenchError):
 
 
 class VideoDecodeError(MvbenchError):
-    """A video file could not be decoded (corrupt, truncated, no frames)."""
+    """A video file could not be decoded. ``kind`` says how: ``unreadable`` (cannot be opened or decoded),
+    ``truncated`` (fewer frames present than the container lists) or ``zero_frames``."""
+
+    def __init__(self, message: str, hint: str | None = None, kind: str = "unreadable"):
+        super().__init__(message, hint)
+        self.kind = kind
 
 
 class ConfigError(MvbenchError):

@@ -58,18 +58,73 @@ def write_results(path: str | Path, results: dict) -> Path:
     return path
 
 
+#: longest file name the results writer uses (the temporary name adds a prefix and a random suffix)
+MAX_FILE_NAME = 120
+
 def check_writable(path: str | Path) -> None:
-    """Raise unless a results file can be written at ``path`` (checked before a long run)."""
+    """Raise unless a results file can be written at ``path``: the folder can be created and a file by
+    the temporary name the atomic writer uses can be created there (checked before a long run)."""
+    import tempfile
+
     path = Path(path)
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:
+        raise MvbenchError(f"cannot write results at {path}: {exc.strerror or exc}",
+                           hint="choose another --out (a shorter file name, a writable folder)") from exc
+    if is_dir:
         raise MvbenchError(f"--out {path} is a folder", hint="give a file path such as results/mymodel.json")
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise MvbenchError(f"cannot create the folder for {path}: {exc}") from exc
-    if not os.access(parent, os.W_OK):
-        raise MvbenchError(f"cannot write results into {parent}: permission denied")
+        raise MvbenchError(f"cannot create the folder for {path}: {exc.strerror or exc}") from exc
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise MvbenchError(f"cannot write results at {path}: {exc.strerror or exc}",
+                           hint="choose another --out (a shorter file name, a writable folder)") from exc
+    os.close(fd)
+    os.unlink(probe)
+
+
+def comparable_config(config: dict) -> dict:
+    """The parts of a results ``config`` that decide the numbers (options such as batch size left out)."""
+    return {"metrics": config.get("metrics"), "options": dict(config.get("options") or {})}
+
+
+def check_output_path(path: str | Path, *, overwrite: bool, model: dict, suite, config: dict) -> None:
+    """Fail before any work if ``path`` cannot be written, or holds the results of a different run
+    (another model, suite or configuration) and ``overwrite`` is not set. Re-running the same
+    configuration over its own results file is allowed (it resumes from the feature cache)."""
+    path = Path(path)
+    check_writable(path)
+    if overwrite or not path.is_file():
+        return
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = None
+    if not isinstance(old, dict) or old.get("schema") != SCHEMA:
+        raise MvbenchError(f"{path} exists and is not an mvbench results file; refusing to replace it",
+                           hint="pass --overwrite to replace it, or another --out")
+    diffs = []
+    if (old.get("model") or {}).get("name") != model.get("name"):
+        diffs.append(f"model {old.get('model', {}).get('name')!r} -> {model.get('name')!r}")
+    if (old.get("suite") or {}).get("content_hash") != suite.content_hash:
+        diffs.append(f"suite {old.get('suite', {}).get('name')!r} v{old.get('suite', {}).get('version')} -> "
+                     f"{suite.name!r} v{suite.version}")
+    before, after = comparable_config(old.get("config") or {}), comparable_config(config)
+    if before != after:
+        keys = sorted({*before["options"], *after["options"]})
+        changed = [f"{k} {before['options'].get(k)!r} -> {after['options'].get(k)!r}" for k in keys
+                   if before["options"].get(k) != after["options"].get(k)]
+        if before["metrics"] != after["metrics"]:
+            changed.insert(0, f"metrics {before['metrics']} -> {after['metrics']}")
+        diffs.append("configuration: " + ("; ".join(changed) or "differs"))
+    if diffs:
+        raise MvbenchError(f"{path} holds results of a different run ({'; '.join(diffs)}); refusing to overwrite",
+                           hint="pass --overwrite to replace it, or choose another --out")
 
 
 def load_results(path: str | Path) -> dict:
@@ -95,5 +150,22 @@ def load_results(path: str | Path) -> dict:
 
 
 def default_out_path(model: str, suite: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in model)
-    return Path(os.environ.get("MVBENCH_RESULTS", "results")) / f"{safe}__{suite}.json"
+    """``results/MODEL__SUITE.json`` with a file-system-safe, bounded name (a long model name is cut and
+    made unique with a short hash). ``$MVBENCH_RESULTS`` sets the folder.
+
+    >>> default_out_path("my model/v2", "mvbench-3scene").name
+    'my_model_v2__mvbench-3scene.json'
+    >>> len(default_out_path("m" * 300, "mvbench-3scene").name) <= MAX_FILE_NAME
+    True
+    """
+    import hashlib
+
+    def safe(text: str) -> str:
+        return "".join(c if c.isalnum() or c in "-_." else "_" for c in text).lstrip(".") or "model"
+
+    name = f"{safe(model)}__{safe(suite)}.json"
+    if len(name) > MAX_FILE_NAME:
+        digest = hashlib.sha256(f"{model}\0{suite}".encode()).hexdigest()[:10]
+        keep = MAX_FILE_NAME - len(digest) - len(".json") - 2
+        name = f"{name[:keep]}-{digest}.json"
+    return Path(os.environ.get("MVBENCH_RESULTS", "results")) / name

@@ -15,6 +15,7 @@ submission folder, and one that escapes it is rejected.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,9 +89,13 @@ class Submission:
                 fps = float(fps)
             except (TypeError, ValueError):
                 raise SubmissionError(f"{meta_path}: 'fps' must be a number, got {fps!r}") from None
-            if fps <= 0:
-                raise SubmissionError(f"{meta_path}: 'fps' must be positive, got {fps!r}")
-        return cls(root, str(meta.get("model") or root.resolve().name), str(meta.get("version", "")),
+            if not math.isfinite(fps) or fps <= 0:
+                raise SubmissionError(f"{meta_path}: 'fps' must be a positive, finite number, got {meta.get('fps')!r}",
+                                      hint='write the frame rate the videos were generated at, e.g. "fps": 8')
+        model = meta.get("model")
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise SubmissionError(f"{meta_path}: 'model' must be a non-empty string, got {model!r}")
+        return cls(root, str(model or root.resolve().name), str(meta.get("version", "")),
                    fps, str(meta.get("notes", "")), items)
 
     def describe(self) -> dict:
@@ -113,15 +118,38 @@ class Submission:
                     return cand
         return None
 
+    def _unsupported(self, stem: Path) -> list[Path]:
+        """Files named like ``stem`` with an extension mvbench does not read (``scene_2.gif``)."""
+        if not stem.parent.is_dir():
+            return []
+        return sorted(p for p in stem.parent.glob(stem.name + ".*")
+                      if p.is_file() and p.suffix.lower() not in VIDEO_EXTENSIONS)
+
+    def _missing(self, kind: str, item_id: str, stem: Path, expected: str, message: str) -> Problem:
+        """A missing-file problem that names a same-named file in an unsupported format when there is one."""
+        found = self._unsupported(stem)
+        if found:
+            names = ", ".join(self._rel(f) for f in found)
+            return Problem("unsupported_format", item_id, self._rel(found[0]),
+                           f"found {names} but {found[0].suffix} is not a video container mvbench reads "
+                           f"({', '.join(VIDEO_EXTENSIONS)}); convert it, e.g. "
+                           f"`ffmpeg -i {found[0].name} {stem.name}.mp4`")
+        return Problem(kind, item_id, expected, message)
+
     def _rel(self, path: Path) -> str:
         return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
 
     # -- resolution ----------------------------------------------------------------------
-    def resolve(self, suite: Suite, exact: bool = False, min_frames: int = 1, progress: bool = False) -> Resolution:
+    def resolve(self, suite: Suite, exact: bool = False, min_frames: int = 1, progress: bool = False,
+                pad_min_frames: int | None = None, limit: int | None = None) -> Resolution:
         """Map every suite item to its scene videos, collecting every problem on the way.
 
         ``exact`` decodes every file to count its frames (``mvbench validate``); otherwise the
-        container's frame count is trusted and decoding errors surface during evaluation.
+        container's frame count is used, checked against the packets present (a truncated file is a
+        problem either way). A scene shorter than ``min_frames`` is a ``too_few_frames`` problem that
+        blocks its item; with ``pad_min_frames`` set (the ``pad`` policy for short scenes) only scenes
+        shorter than ``pad_min_frames`` block, and the others are ``short_scene`` warnings. ``limit``
+        resolves only the first N items of the suite (the others are neither checked nor reported).
         """
         res = Resolution()
         info_cache: dict[Path, VideoInfo | Problem] = {}
@@ -131,8 +159,7 @@ class Submission:
                 try:
                     info_cache[path] = probe(path, exact=exact)
                 except VideoDecodeError as exc:
-                    kind = "zero_frames" if "zero frames" in exc.message else "unreadable"
-                    info_cache[path] = Problem(kind, item_id, self._rel(path), exc.message.split(": ", 1)[-1])
+                    info_cache[path] = Problem(exc.kind, item_id, self._rel(path), exc.message.split(": ", 1)[-1])
             got = info_cache[path]
             if isinstance(got, Problem):
                 res.problems.append(got)
@@ -143,74 +170,26 @@ class Submission:
 
         from tqdm import tqdm
 
-        for item in tqdm(suite.items, desc=f"checking {self.root.name}", unit="item", disable=not progress,
+        items = suite.items if limit is None else suite.items[:limit]
+        for item in tqdm(items, desc=f"checking {self.root.name}", unit="item", disable=not progress,
                          leave=False):
-            n_scenes = len(item.scenes)
-            entry = self.item_entries.get(item.id)
-            refs: list[VideoRef] = []
-            ok = True
-            scene_dir = self.root / item.id
-            if entry is not None and not isinstance(entry, dict):
-                res.problems.append(Problem("bad_boundaries", item.id, "submission.json",
-                                            f"items.{item.id} must be an object like "
-                                            '{"file": "ITEM.mp4", "scenes": [[0, 49], [49, 98]]}, '
-                                            f"got {type(entry).__name__}"))
+            refs = self._resolve_item(item, info, res.problems)
+            if refs is None:
                 continue
-            if entry is not None or not scene_dir.is_dir():
-                # one file per item
-                rel = (entry or {}).get("file") if isinstance(entry, dict) else None
-                path = self._inside(rel) if rel else self._find(self.root / item.id)
-                if rel and path is None:
-                    res.problems.append(Problem("path_escape", item.id, rel,
-                                                "path points outside the submission folder"))
-                    continue
-                if path is None or not path.is_file():
-                    res.problems.append(Problem("missing_item", item.id, rel or f"{item.id}.mp4",
-                                                f"no video for this item (expected {item.id}/scene_1..{n_scenes}.mp4 "
-                                                f"or {item.id}.mp4 with scene boundaries in submission.json)"))
-                    continue
-                vi = info(item.id, path)
-                if vi is None:
-                    continue
-                bounds = (entry or {}).get("scenes") if isinstance(entry, dict) else None
-                if bounds is None and n_scenes == 1:
-                    bounds = [[0, vi.num_frames]]
-                if not isinstance(bounds, list) or len(bounds) != n_scenes:
-                    res.problems.append(Problem("bad_boundaries", item.id, self._rel(path),
-                                                f"submission.json must give {n_scenes} scene frame ranges "
-                                                f"under items.{item.id}.scenes"))
-                    continue
-                for k, b in enumerate(bounds, start=1):
-                    if not (isinstance(b, list) and len(b) == 2 and all(isinstance(v, int) for v in b)
-                            and 0 <= b[0] < b[1] <= vi.num_frames):
-                        res.problems.append(Problem("bad_boundaries", item.id, self._rel(path),
-                                                    f"scene {k} range {b!r} is not [start, end) inside the "
-                                                    f"video's {vi.num_frames} frames"))
-                        ok = False
-                        continue
-                    refs.append(VideoRef(str(path), b[0], b[1], vi.fps))
-            else:
-                for k in range(1, n_scenes + 1):
-                    path = self._find(scene_dir / f"scene_{k}")
-                    if path is None:
-                        res.problems.append(Problem("missing_scene", item.id, f"{item.id}/scene_{k}.mp4",
-                                                    f"scene {k} of {n_scenes} is missing"))
-                        ok = False
-                        continue
-                    vi = info(item.id, path)
-                    if vi is None:
-                        ok = False
-                        continue
-                    refs.append(VideoRef(str(path), 0, vi.num_frames, vi.fps))
-            if not ok or len(refs) != n_scenes:
-                continue
-            short = [(k, r) for k, r in enumerate(refs, start=1) if r.num_frames < min_frames]
-            for k, r in short:
-                res.problems.append(Problem("too_few_frames", item.id, self._rel(Path(r.path)),
-                                            f"scene {k} has {r.num_frames} frames; the protocol samples {min_frames}"))
-            if short:
-                continue
-            res.items[item.id] = ItemVideos(item, tuple(refs))
+            blocking_min = min_frames if pad_min_frames is None else pad_min_frames
+            short = False
+            for k, r in enumerate(refs, start=1):
+                if r.num_frames < blocking_min:
+                    res.problems.append(Problem("too_few_frames", item.id, self._rel(Path(r.path)),
+                                                f"scene {k} has {r.num_frames} frame(s); the protocol samples "
+                                                f"{blocking_min}"))
+                    short = True
+                elif r.num_frames < min_frames:
+                    res.problems.append(Problem("short_scene", item.id, self._rel(Path(r.path)),
+                                                f"scene {k} has {r.num_frames} frame(s), fewer than the {min_frames} "
+                                                "the protocol samples; frames are repeated (--short-scenes pad)"))
+            if not short:
+                res.items[item.id] = ItemVideos(item, tuple(refs))
 
         known = set(suite.ids)
         for child in sorted(self.root.iterdir()):
@@ -228,6 +207,85 @@ class Submission:
                                             f"submission.json lists an item that suite {suite.name!r} does not have"))
         self._check_consistency(res)
         return res
+
+    def _resolve_item(self, item, info, problems: list[Problem]) -> list[VideoRef] | None:
+        """The scene refs of one item, or None after recording why they cannot be had."""
+        n_scenes = len(item.scenes)
+        entry = self.item_entries.get(item.id)
+        scene_dir = self.root / item.id
+        if entry is not None and not isinstance(entry, dict):
+            problems.append(Problem("bad_entry", item.id, "submission.json",
+                                    f"items.{item.id} must be an object like "
+                                    '{"file": "ITEM.mp4", "scenes": [[0, 49], [49, 98]]}, '
+                                    f"got {type(entry).__name__}"))
+            return None
+        if entry is None and scene_dir.is_dir():
+            return self._resolve_scene_files(item, scene_dir, info, problems)
+        # one file per item
+        rel = (entry or {}).get("file")
+        if rel is not None and not (isinstance(rel, str) and rel.strip()):
+            problems.append(Problem("bad_entry", item.id, "submission.json",
+                                    f"items.{item.id}.file must be a path (text) inside the submission folder, "
+                                    f"got {rel!r}"))
+            return None
+        path = self._inside(rel) if rel else self._find(self.root / item.id)
+        if rel and path is None:
+            problems.append(Problem("path_escape", item.id, rel, "path points outside the submission folder"))
+            return None
+        if path is None or not path.is_file():
+            stem = (self.root / rel).with_suffix("") if rel else self.root / item.id
+            problems.append(self._missing("missing_item", item.id, stem, rel or f"{item.id}.mp4",
+                                          f"no video for this item (expected {item.id}/scene_1..{n_scenes}.mp4 "
+                                          f"or {item.id}.mp4 with scene boundaries in submission.json)"))
+            return None
+        vi = info(item.id, path)
+        if vi is None:
+            return None
+        bounds = (entry or {}).get("scenes")
+        if bounds is None and n_scenes == 1:
+            bounds = [[0, vi.num_frames]]
+        if not isinstance(bounds, list) or len(bounds) != n_scenes:
+            problems.append(Problem("bad_boundaries", item.id, self._rel(path),
+                                    f"submission.json must give {n_scenes} scene frame ranges "
+                                    f"under items.{item.id}.scenes"))
+            return None
+        refs: list[VideoRef] = []
+        ok = True
+        for k, b in enumerate(bounds, start=1):
+            if not (isinstance(b, list) and len(b) == 2 and all(type(v) is int for v in b)
+                    and 0 <= b[0] < b[1] <= vi.num_frames):
+                problems.append(Problem("bad_boundaries", item.id, self._rel(path),
+                                        f"scene {k} range {b!r} is not [start, end) inside the "
+                                        f"video's {vi.num_frames} frames"))
+                ok = False
+                continue
+            if refs and b[0] < refs[-1].end:
+                problems.append(Problem("bad_boundaries", item.id, self._rel(path),
+                                        f"scene {k} range {b!r} overlaps or precedes scene {k - 1} "
+                                        f"[{refs[-1].start}, {refs[-1].end}); ranges must be in scene order "
+                                        "and must not overlap"))
+                ok = False
+                continue
+            refs.append(VideoRef(str(path), b[0], b[1], vi.fps))
+        return refs if ok else None
+
+    def _resolve_scene_files(self, item, scene_dir: Path, info, problems: list[Problem]) -> list[VideoRef] | None:
+        n_scenes = len(item.scenes)
+        refs: list[VideoRef] = []
+        ok = True
+        for k in range(1, n_scenes + 1):
+            path = self._find(scene_dir / f"scene_{k}")
+            if path is None:
+                problems.append(self._missing("missing_scene", item.id, scene_dir / f"scene_{k}",
+                                              f"{item.id}/scene_{k}.mp4", f"scene {k} of {n_scenes} is missing"))
+                ok = False
+                continue
+            vi = info(item.id, path)
+            if vi is None:
+                ok = False
+                continue
+            refs.append(VideoRef(str(path), 0, vi.num_frames, vi.fps))
+        return refs if ok else None
 
     def _check_consistency(self, res: Resolution) -> None:
         """fps and resolution must agree across files (and with submission.json's fps)."""
@@ -256,8 +314,8 @@ class Submission:
 
 
 #: problem kinds that prevent an item from being scored (others are warnings)
-BLOCKING = {"missing_item", "missing_scene", "unreadable", "zero_frames", "too_few_frames",
-            "bad_boundaries", "path_escape"}
+BLOCKING = {"missing_item", "missing_scene", "unreadable", "truncated", "zero_frames", "too_few_frames",
+            "bad_boundaries", "bad_entry", "path_escape", "unsupported_format", "cannot_plan"}
 
 
 def open_submission(path: str | Path) -> Submission:

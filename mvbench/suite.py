@@ -8,7 +8,8 @@ Format (``"schema"`` optional, ``suite``/``version``/``items`` required)::
                                "Actor2": {"appearance": "...", "portraits": ["banks/a2.jpg"]}},
                 "scenes": [{"prompt": "...", "characters": ["Actor1"],
                             "frame_prompts": ["...", "..."],                  # optional
-                            "frame_ranges": [[0, 40], [40, 81]]}]}]}        # optional, with frame_prompts
+                            "frame_ranges": [[0, 40], [40, 81]],         # optional, with frame_prompts
+                            "entities": ["woman", "red umbrella"]}]}]}       # optional (Scene Consistency)
 
 A bundled suite is referred to by name (``mvbench-3scene``); any path to a JSON file works too.
 """
@@ -17,11 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from mvbench.errors import SuiteError
+
+log = logging.getLogger(__name__)
 
 _ITEM_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -39,6 +43,8 @@ class Scene:
     characters: tuple[str, ...] = ()
     frame_prompts: tuple[str, ...] = ()
     frame_ranges: tuple[tuple[int, int], ...] = ()
+    #: noun phrases of the entities visible in this scene (VideoStudio Scene Consistency); optional
+    entities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,21 @@ def _text(value, where: str, field_name: str, required: bool = True) -> str | No
     if not isinstance(value, str) or not value.strip():
         raise _err(where, f"field {field_name!r} must be a non-empty string, got {value!r}")
     return value
+
+
+def _entities(value, where: str) -> tuple[str, ...]:
+    """A scene's ``entities``: a list of distinct non-empty noun phrases (absent or null: none)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(e, str) and e.strip() for e in value):
+        raise _err(where, f"field 'entities' must be a list of non-empty strings (noun phrases), got {value!r}")
+    seen: set[str] = set()
+    for e in value:
+        key = " ".join(e.lower().split())
+        if key in seen:
+            raise _err(where, f"field 'entities' lists {e!r} twice")
+        seen.add(key)
+    return tuple(e.strip() for e in value)
 
 
 def parse_suite(data: dict, source: str = "<memory>") -> Suite:
@@ -151,7 +172,8 @@ def parse_suite(data: dict, source: str = "<memory>") -> Suite:
                 for r in franges:
                     if not (isinstance(r, list) and len(r) == 2 and all(type(v) is int for v in r) and 0 <= r[0] < r[1]):
                         raise _err(swhere, f"each frame range must be [start, end) with 0 <= start < end, got {r!r}")
-            scenes.append(Scene(prompt, tuple(names), tuple(fps), tuple(tuple(r) for r in franges)))
+            entities = _entities(sc.get("entities"), swhere)
+            scenes.append(Scene(prompt, tuple(names), tuple(fps), tuple(tuple(r) for r in franges), entities))
         gp = _text(raw.get("global_prompt"), where, "global_prompt", required=False)
         meta = raw.get("meta", {}) or {}
         items.append(SuiteItem(item_id, tuple(scenes), gp, chars, meta))
@@ -161,25 +183,62 @@ def parse_suite(data: dict, source: str = "<memory>") -> Suite:
                  hashlib.sha256(canonical.encode("utf-8")).hexdigest())
 
 
+#: file name that makes a folder a suite: ``--suite my_folder`` reads ``my_folder/suite.json``
+SUITE_FILE_IN_FOLDER = "suite.json"
+
+
+def _local_suite_file(path: Path) -> Path | None:
+    """The suite file ``path`` stands for: the file itself, or ``path/suite.json`` for a folder."""
+    if path.is_file():
+        return path
+    if path.is_dir() and (path / SUITE_FILE_IN_FOLDER).is_file():
+        return path / SUITE_FILE_IN_FOLDER
+    return None
+
+
+def _looks_like_path(text: str) -> bool:
+    return text.endswith(".json") or "/" in text or "\\" in text or text.startswith(".")
+
+
 def load_suite(name_or_path: str | Path) -> Suite:
-    """Load a bundled suite by name or a user suite by path."""
+    """Load a bundled suite by name or a user suite by path.
+
+    A bare name of a bundled suite (``mvbench-3scene``) always means the bundled suite, even when a file
+    or folder of that name exists in the current folder (a warning says so; write ``./NAME`` for the
+    local one). Anything else is a path: a JSON file, or a folder holding ``suite.json``.
+
+    >>> load_suite("mvbench-demo").name
+    'mvbench-demo'
+    """
+    text = str(name_or_path)
     path = Path(name_or_path)
-    if path.suffix == ".json" or path.exists():
-        if not path.is_file():
+    bundled = resources.files("mvbench").joinpath(f"data/suites/{text}.json")
+    if not _looks_like_path(text) and bundled.is_file():
+        if path.exists() and _local_suite_file(path) is not None:
+            log.warning("%r is a bundled suite name and also a local %s; using the bundled suite "
+                        "(write ./%s for the local one)", text, "folder" if path.is_dir() else "file", text)
+        return _parse_text(bundled.read_text(encoding="utf-8"), f"{text} (bundled)")
+    if path.exists() or _looks_like_path(text):
+        local = _local_suite_file(path)
+        if local is None:
+            if path.is_dir():
+                raise SuiteError(f"suite folder {path} holds no {SUITE_FILE_IN_FOLDER}",
+                                 hint="pass the suite JSON file itself, or one of the bundled suites: "
+                                      + ", ".join(bundled_suites()))
             raise SuiteError(f"suite file {path} does not exist",
                              hint="bundled suites: " + ", ".join(bundled_suites()))
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = local.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            raise SuiteError(f"suite file {path} is not UTF-8 text ({exc})") from exc
-        source = str(path)
-    else:
-        res = resources.files("mvbench").joinpath(f"data/suites/{name_or_path}.json")
-        if not res.is_file():
-            raise SuiteError(f"unknown suite {str(name_or_path)!r}",
-                             hint="give a path to a suite JSON file or one of: " + ", ".join(bundled_suites()))
-        text = res.read_text(encoding="utf-8")
-        source = f"{name_or_path} (bundled)"
+            raise SuiteError(f"suite file {local} is not UTF-8 text ({exc})") from exc
+        except OSError as exc:
+            raise SuiteError(f"cannot read suite file {local}: {exc.strerror or exc}") from exc
+        return _parse_text(raw, str(local))
+    raise SuiteError(f"unknown suite {text!r}",
+                     hint="give a path to a suite JSON file or one of: " + ", ".join(bundled_suites()))
+
+
+def _parse_text(text: str, source: str) -> Suite:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -201,6 +260,8 @@ def suite_to_dict(suite: Suite) -> dict:
                 d["frame_prompts"] = list(s.frame_prompts)
             if s.frame_ranges:
                 d["frame_ranges"] = [list(r) for r in s.frame_ranges]
+            if s.entities:
+                d["entities"] = list(s.entities)
             scenes.append(d)
         d = {"id": it.id, "characters": chars, "scenes": scenes}
         if it.global_prompt:

@@ -15,14 +15,13 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from mvbench.atomic import atomic_write_text
+from mvbench.atomic import atomic_open, atomic_write_text
 from mvbench.errors import MvbenchError, WeightsMissingError
 
 
@@ -147,29 +146,26 @@ def fetch(name: str, progress: bool = True) -> Path:
     dest = weight_path(name)
     if dest.is_file():
         return dest
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
     try:
-        with urllib.request.urlopen(spec.url) as resp, os.fdopen(fd, "wb") as out:
+        with urllib.request.urlopen(spec.url) as resp, atomic_open(dest, "wb", suffix=".part") as out:
             total = int(resp.headers.get("Content-Length") or 0) or spec.size
+            digest = hashlib.sha256()
             with tqdm(total=total, unit="B", unit_scale=True, desc=name, disable=not progress) as bar:
                 while block := resp.read(1 << 20):
                     out.write(block)
+                    digest.update(block)
                     bar.update(len(block))
-        if spec.sha256 and file_sha256_nocache(tmp) != spec.sha256:
-            raise MvbenchError(
-                f"the download of {name!r} from {spec.url} does not match its registered sha256; nothing was installed",
-                hint="try again; if it persists the upstream file changed: import a verified copy instead",
-            )
-        os.replace(tmp, dest)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise MvbenchError(
-                f"could not download {name!r} from {spec.url}: {exc}",
-                hint=f"download it by other means and run `mvbench weights import {name} PATH`",
-            ) from exc
-        raise
+            if spec.sha256 and digest.hexdigest() != spec.sha256:
+                raise MvbenchError(
+                    f"the download of {name!r} from {spec.url} does not match its registered sha256; nothing was "
+                    "installed",
+                    hint="try again; if it persists the upstream file changed: import a verified copy instead",
+                )
+    except OSError as exc:
+        raise MvbenchError(
+            f"could not download {name!r} from {spec.url}: {exc}",
+            hint=f"download it by other means and run `mvbench weights import {name} PATH`",
+        ) from exc
     return dest
 
 
@@ -192,10 +188,8 @@ def import_file(name: str, src: str | Path, link: bool = False) -> Path:
         tmp.symlink_to(src.resolve())
         os.replace(tmp, dest)
     else:
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
-        os.close(fd)
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
+        with open(src, "rb") as inp, atomic_open(dest, "wb") as out:
+            shutil.copyfileobj(inp, out, 1 << 20)
     return dest
 
 

@@ -27,7 +27,7 @@ def demo_suite():
 @pytest.fixture(scope="session")
 def _rendered_demo(tmp_path_factory, demo_suite) -> Path:
     out = tmp_path_factory.mktemp("demo_render") / "videos"
-    render_submission(demo_suite, out, n_frames=12, size=48)
+    render_submission(demo_suite, out, n_frames=12, size=48, container=".mp4")
     return out
 
 

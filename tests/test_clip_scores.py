@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -296,19 +297,28 @@ def test_old_position_id_buffers_are_ignored(tmp_path, tiny_folder):
     torch.testing.assert_close(clip.model.text_projection.weight, state["text_projection.weight"])
 
 
-def test_pickle_checkpoint_is_refused_in_one_line(tmp_path, monkeypatch):
+class _Payload:
+    """Unpickling this would run a shell command: the tensor-only reader must refuse it."""
+
+    def __reduce__(self):
+        return (os.system, ("echo HOSTILE_PAYLOAD_RAN",))
+
+
+def test_hostile_checkpoint_is_refused_in_one_line(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("MVBENCH_HOME", str(tmp_path / "home"))
     from mvbench import weights
 
     path = weights.weight_path("clip-vit-b32-hf")
     path.parent.mkdir(parents=True)
-    torch.save({"model": object()}, path)  # not a tensor dict: needs unpickling of arbitrary objects
+    torch.save({"model": _Payload()}, path)
     with pytest.raises(MvbenchError) as err:
         build_clip("clip-vit-b32-hf")
     msg = str(err.value)
-    assert "clip-vit-b32-hf" in msg and str(path) in msg and "weights_only=True" in msg
-    assert "allowlist" not in msg.lower() and "add_safe_globals" not in msg
-    assert len(msg.split("\n")[0]) < 400
+    assert "clip-vit-b32-hf" in msg and str(path) in msg and "never runs code" in msg
+    assert "mvbench weights fetch clip-vit-b32-hf" in msg
+    assert "allowlist" not in msg.lower() and "add_safe_globals" not in msg and "weights_only=False" not in msg
+    assert len(msg.split("\n")) == 2  # the message and its hint
+    assert "HOSTILE_PAYLOAD_RAN" not in capfd.readouterr().out
 
 
 def test_missing_weights_name_fetch_and_import():
@@ -377,7 +387,7 @@ def test_scorer_on_demo_matches_independent_computation(demo_videos, demo_suite,
                          options)
     assert not res["failures"]
     assert res["metrics"]["clip_score"]["unit"] == "percent"
-    assert res["metrics"]["clipsim"]["unit"] == "cosine"
+    assert res["metrics"]["clipsim"]["unit"] == "fraction"
     item = demo_suite.items[0]
     model, processor = reference_model_and_processor(tiny_folder)
     scene_scores, sims, cons = [], [], []
@@ -408,10 +418,25 @@ def test_scorer_on_demo_matches_independent_computation(demo_videos, demo_suite,
     assert cfg["clip_score"]["protocol"] == "moviebench" and cfg["clip_score"]["image"]["double_rescale"] is True
 
 
-def test_unknown_model_spec_is_an_error_before_decoding():
+def test_weights_are_checked_before_any_work():
+    from mvbench.runner import check_weights_present
     from mvbench.scorers.clip_scores import ClipScoresScorer
 
-    with pytest.raises(MvbenchError, match="unknown weights"):
-        ClipScoresScorer({"metrics": ["clipsim"], "videostudio_clip_model": "no-such-clip"})
+    assert ClipScoresScorer.required_weights({"metrics": ["clip_score"]}) == ["clip-vit-b16-hf"]
+    assert ClipScoresScorer.required_weights({"metrics": ["clip_score"], "clip_score_protocol": "clip-score"}) == [
+        "clip-vit-b32-hf"]
+    assert ClipScoresScorer.required_weights({"metrics": ["clipsim"], "videostudio_clip_model": "/no/such/dir"}) == [
+        "/no/such/dir"]
     with pytest.raises(WeightsMissingError, match="clip-vit-b16-hf"):
-        ClipScoresScorer({"metrics": ["clip_score"]})
+        check_weights_present(["clip_score"], {})
+    with pytest.raises(MvbenchError, match="unknown weights"):
+        check_weights_present(["clipsim"], {"videostudio_clip_model": "no-such-clip"})
+
+
+def test_frames_needed_and_padding_policy():
+    from mvbench.scorers.clip_scores import ClipScoresScorer
+
+    s = ClipScoresScorer({"metrics": ["clip_score", "clipsim"]})
+    assert s.frames_needed() == 1 and s.can_pad
+    s = ClipScoresScorer({"metrics": ["frame_consistency"], "videostudio_frames": 6})
+    assert s.frames_needed() == 6 and not s.can_pad

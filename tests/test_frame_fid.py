@@ -3,6 +3,7 @@ against torchmetrics, torch-fidelity and pytorch-fid, frame reference statistics
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from pathlib import Path
 
@@ -148,14 +149,22 @@ def test_num_batches_tracked_is_optional(tmp_path, inception_file):
     torch.testing.assert_close(model.fc.weight, state["fc.weight"])
 
 
-def test_pickle_file_is_refused_in_one_line(tmp_path):
+class _Payload:
+    """Unpickling this would run a shell command: the tensor-only reader must refuse it."""
+
+    def __reduce__(self):
+        return (os.system, ("echo HOSTILE_PAYLOAD_RAN",))
+
+
+def test_hostile_file_is_refused_in_one_line(tmp_path, capfd):
     path = tmp_path / "evil.pth"
-    torch.save({"fc.weight": torch.zeros(2), "hook": object()}, path)
+    torch.save({"fc.weight": torch.zeros(2), "hook": _Payload()}, path)
     with pytest.raises(MvbenchError) as err:
         load_inception(path, "inception-torch-fidelity")
     msg = str(err.value)
-    assert "inception-torch-fidelity" in msg and str(path) in msg and "weights_only=True" in msg
+    assert "inception-torch-fidelity" in msg and str(path) in msg and "never runs code" in msg
     assert "add_safe_globals" not in msg and "allowlist" not in msg.lower()
+    assert "HOSTILE_PAYLOAD_RAN" not in capfd.readouterr().out
 
 
 def test_missing_weights_name_fetch_and_import():
@@ -320,6 +329,14 @@ def test_reference_protocol_mismatch_is_refused(monkeypatch, tmp_path, inception
     assert "num_frames" in str(err.value) and "--frames 16" in str(err.value)
     with pytest.raises(MvbenchError, match="--fid-reference"):
         FrameFIDScorer({"metrics": ["fid"]})
+    planning = FrameFIDScorer({"metrics": ["fid"], "_planning_only": True})  # validate: collected, not raised
+    assert "--fid-reference" in str(planning.setup_errors[0])
+    assert FrameFIDScorer.required_weights({"metrics": ["fid", "inception_score"]}) == [
+        "inception-fid", "inception-torch-fidelity"]
+    assert FrameFIDScorer.required_weights({"metrics": ["fid"], "fid_protocol": "moviebench"}) == [
+        "inception-torch-fidelity"]
+    assert FrameFIDScorer({"metrics": ["inception_score"]}).frames_needed() == 16
+    assert FrameFIDScorer({"metrics": ["inception_score"], "fid_protocol": "moviebench"}).frames_needed() == 1
 
 
 def test_fvd_stats_frame_options_and_extractors(tmp_path, capsys, demo_videos):

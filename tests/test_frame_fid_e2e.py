@@ -44,7 +44,7 @@ def test_evaluate_all_frame_metrics_on_demo(tmp_path, demo_videos):
     res = json.loads(results.read_text())
     assert not res["failures"]
     m = res["metrics"]
-    assert {k: m[k]["unit"] for k in m} == {"clip_score": "percent", "clipsim": "cosine",
+    assert {k: m[k]["unit"] for k in m} == {"clip_score": "percent", "clipsim": "fraction",
                                             "frame_consistency": "percent", "fid": "distance",
                                             "fid_per_frame": "distance", "inception_score": "score"}
     assert 0.0 <= m["clip_score"]["mean"] <= 100.0 and m["clip_score"]["n_units"] == 12

@@ -89,7 +89,8 @@ def test_duplicate_model_names_are_told_apart(tmp_path):
 
 def test_measured_rows_beside_paper_table_with_deltas(tmp_path):
     ours = write(tmp_path, "ours.json", make_results("TALC", {"visual_consistency": 68.0, "semantic_consistency": 20.0,
-                                                                "sequence_consistency": 44.0, "fvd": 1500.0}))
+                                                                "sequence_consistency": 44.0,
+                                                                "fvd_videomae": 1500.0}))
     table = load_paper_table("mask2dit:table1")
     board = add_measured_rows(board_from_paper(table), table, [ours])
     measured = board.rows[-1]

@@ -36,7 +36,7 @@ def test_item_too_short_for_its_segments_fails_alone(tmp_path, tiny_encoder):
     _video(tmp_path / "b" / "scene_1.mp4", 4)
     res = run_evaluation(suite, Submission.open(tmp_path), ["confusion_degree"], OPTS, encoders={"tiny": tiny_encoder})
     assert list(res["items"]) == ["a"]
-    assert res["failures"]["b"]["stage"] == "requests" and "6" in res["failures"]["b"]["error"]
+    assert res["failures"]["b"]["stage"] == "plan" and "6" in res["failures"]["b"]["error"]
 
 
 def test_scenes_of_different_sizes_share_a_whole_video_clip(tmp_path, tiny_encoder):
@@ -46,7 +46,8 @@ def test_scenes_of_different_sizes_share_a_whole_video_clip(tmp_path, tiny_encod
     res = run_evaluation(suite, Submission.open(tmp_path), ["confusion_degree", "visual_consistency"], OPTS,
                          encoders={"tiny": tiny_encoder})
     assert res["failures"] == {} and "visual_consistency" in res["items"]["a"]["scores"]
-    assert any("resolution_mismatch" in w for w in res["warnings"])
+    assert any("resolution_mismatch" in w for w in res["items"]["a"]["warnings"])
+    assert any("1 item(s) have warnings" in w for w in res["warnings"])
 
 
 def test_truncated_prompt_count_is_distinct_and_outside_config(tmp_path, tiny_encoder):
@@ -124,7 +125,7 @@ def test_symlinks_dotted_ids_uppercase_extensions_and_bare_lists(tmp_path):
     kinds = {(p.kind, p.item) for p in res.problems}
     assert ("fps_mismatch", "ep.01") in kinds
     assert "ep.02" in res.items and "linked" in res.items
-    assert ("bad_boundaries", "ep.03") in kinds
+    assert ("bad_entry", "ep.03") in kinds  # a bare list where an object with "scenes" belongs
     assert not any(p.kind == "path_escape" for p in res.problems)
 
 

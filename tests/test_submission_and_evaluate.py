@@ -32,7 +32,7 @@ def test_validate_lists_every_problem(demo_videos, capsys):
     assert "[unreadable] item 'demo_02_changing_world' demo_02_changing_world/scene_2.mp4" in out
     assert "[missing_scene] item 'demo_03_day_to_night' demo_03_day_to_night/scene_3.mp4" in out
     assert "[unknown_item] item 'demo_99_typo'" in out
-    assert "3 problem(s) found" in out
+    assert "2 error(s), 1 warning(s)" in out
 
 
 def test_validate_frame_count_fps_resolution_and_escape(demo_videos, tmp_path, demo_suite):
@@ -110,4 +110,5 @@ def test_validate_frame_needs_follow_the_metrics(demo_videos, capsys):
     assert main(base + ["--metrics", "visual_consistency,fvd"]) == 1
     out = capsys.readouterr().out
     assert out.count("[too_few_frames]") == 12 and "the protocol samples 16" in out
+    assert "error: [setup] metric 'fvd' needs reference statistics" in out  # what evaluate would refuse
     assert main(base + ["--metrics", "no_such_metric"]) == 2

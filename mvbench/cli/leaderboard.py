@@ -14,7 +14,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "leaderboard", help="results files / paper tables -> Markdown, LaTeX, CSV or HTML",
         description="Build a leaderboard from results files, render a published paper table, or put measured "
-                    "rows beside a paper table (with deltas).",
+                    "rows beside a paper table (with deltas, in the paper's units). Under a paper table: "
+                    "which columns mvbench computes (metric, preset, scale), which are human studies or not "
+                    "reproducible, and the paper's own inconsistencies.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  mvbench leaderboard results/*.json --format html --out board.html --plots plots/\n"
@@ -38,7 +40,8 @@ def register(subparsers) -> None:
     p.add_argument("--title", help="table title (results-only tables)")
     p.add_argument("--list-papers", action="store_true", help="list the shipped paper tables and exit")
     p.add_argument("--check-papers", action="store_true",
-                   help="recompute derived columns of every shipped table and report disagreements")
+                   help="recompute derived columns and cross-check numbers printed twice in every shipped "
+                        "table; report disagreements")
     p.set_defaults(func=run)
 
 
@@ -51,12 +54,18 @@ def _list_papers() -> int:
 
 
 def _check_papers() -> int:
+    from leaderboard.cross_check import all_cross_checks
     from leaderboard.derived_check import check_derived_columns
     from leaderboard.paper_tables import list_paper_tables, load_paper_table
 
     found = [d for t in list_paper_tables() for d in check_derived_columns(load_paper_table(t))]
     for d in found:
         print(f"disagreement: {d}")
+    checks = all_cross_checks()
+    for result in checks:
+        print(f"{'agreement' if result.ok else 'disagreement'}: {result}")
+    bad = sum(not r.ok for r in checks)
+    print(f"{bad} of {len(checks)} cross-check(s) find numbers the papers print twice differently")
     print(f"{len(found)} row(s) where a paper's derived column disagrees with its inputs beyond rounding")
     return 0
 
@@ -73,11 +82,15 @@ def run(args) -> int:
         return _check_papers()
     sort = None if (args.sort or "").lower() == "none" else args.sort
     if args.paper:
+        from leaderboard.board import load_many
+        from leaderboard.paper_notes import describe_paper_board
+
         table = load_paper_table(args.paper)
         board = board_from_paper(table)
         if args.results:
             board = add_measured_rows(board, table, args.results, allow_mixed=args.allow_mixed,
                                       reference=args.reference)
+        describe_paper_board(board, table, load_many(args.results) if args.results else [])
         if sort:
             sort_rows(board, sort)
     else:

@@ -1,47 +1,65 @@
-"""``mvbench validate``: check a submission's completeness and readability before spending GPU time."""
+"""``mvbench validate``: check a submission against a suite, under the options ``evaluate`` will use,
+before spending GPU time. It reports exactly the problems that make ``evaluate`` fail or skip an item."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from mvbench.scorers import DEFAULT_METRICS, expand_metric_names, scorers_for_metrics
-
-#: frames sampled per clip by the default protocols (ViCLIP clips; I3D / VideoMAE-v2 FVD clips)
-VICLIP_FRAMES = 8
-FVD_CLIP_FRAMES = 16
+from mvbench.cli.common import add_scoring_arguments, metric_list, options_from_args
 
 
 def register(sub) -> None:
-    p = sub.add_parser("validate", help="check a submission folder against a suite (all problems at once)")
-    p.add_argument("--suite", required=True, help="bundled suite name or path to a suite JSON")
-    p.add_argument("--videos", required=True, help="submission folder")
-    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
-                   help="metrics you will evaluate; they set how many frames a scene needs (default: %(default)s)")
+    p = sub.add_parser(
+        "validate", help="check a submission folder against a suite (every problem at once)",
+        description="Decode every file of the submission and report every problem at once: missing, "
+                    "unreadable, truncated or too-short scenes, bad scene ranges, unknown items, fps or size "
+                    "mismatches, items a metric cannot plan. Give the same --metrics and options you will "
+                    "give `mvbench evaluate`: errors are what evaluate would fail; warnings are scored.")
+    add_scoring_arguments(p, evaluate=False)
     p.add_argument("--min-frames", type=int, default=None,
-                   help="fewest frames a scene must have (default: 16 if an FVD metric is asked for, else 8, "
-                        "the ViCLIP clip length)")
+                   help="override the fewest frames a scene must have (default: what the requested metrics "
+                        "sample, e.g. 8 for ViCLIP clips, 16 for FVD clips)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from mvbench.runner import plan_run
     from mvbench.submission import BLOCKING, open_submission
     from mvbench.suite import load_suite
 
     suite = load_suite(args.suite)
     sub = open_submission(args.videos)
-    metrics = expand_metric_names([m.strip() for m in args.metrics.split(",") if m.strip()])
-    scorers_for_metrics(metrics)  # unknown names fail here, with the list of known ones
-    min_frames = args.min_frames or (FVD_CLIP_FRAMES if any(m.startswith("fvd") for m in metrics) else VICLIP_FRAMES)
-    res = sub.resolve(suite, exact=True, min_frames=min_frames, progress=sys.stderr.isatty())
-    n_ok = len(res.items)
-    print(f"{sub.model}: {n_ok}/{len(suite.items)} items of {suite.name} v{suite.version} ready "
-          f"({len(res.infos)} files decoded)")
+    options = options_from_args(args)
+    plan = plan_run(suite, sub, metric_list(args.metrics), options, exact=True, progress=sys.stderr.isatty(),
+                    planning_only=True)
+    res = plan.resolution
+    if args.min_frames is not None:
+        from mvbench.submission import Problem
+
+        for item_id, videos in list(res.items.items()):
+            for k, ref in enumerate(videos.scenes, start=1):
+                if ref.num_frames < args.min_frames:
+                    p = Problem("too_few_frames", item_id, None,
+                                f"scene {k} has {ref.num_frames} frame(s); --min-frames is {args.min_frames}")
+                    res.problems.append(p)
+                    plan.blocking.setdefault(item_id, p)
+    ready = [i for i in plan.scope if i in res.items and i not in plan.blocking]
+    scope = f"the first {len(plan.scope)} of {len(suite.items)}" if len(plan.scope) < len(suite.items) \
+        else f"{len(suite.items)}"
+    print(f"{sub.model}: {len(ready)}/{len(plan.scope)} items ready ({scope} items of {suite.name} "
+          f"v{suite.version}; {len(res.infos)} files decoded)")
+    n_err = len(plan.setup_errors)
+    n_warn = 0
+    for text in plan.setup_errors:
+        print(f"error: [setup] {text}")
     for p in res.problems:
-        tag = "error" if p.kind in BLOCKING or p.kind == "unknown_item" else "warning"
-        print(f"{tag}: {p}")
-    if res.problems:
-        print(f"{len(res.problems)} problem(s) found")
+        is_error = p.kind in BLOCKING and p.item in plan.scope
+        n_err += is_error
+        n_warn += not is_error
+        print(f"{'error' if is_error else 'warning'}: {p}")
+    if n_err:
+        print(f"{n_err} error(s), {n_warn} warning(s): evaluate would fail the items with errors")
         return 1
-    print("ok: no problems found")
+    print(f"ok: no errors ({n_warn} warning(s))" if n_warn else "ok: no problems found")
     return 0

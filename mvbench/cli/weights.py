@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def register(sub) -> None:
@@ -10,15 +11,16 @@ def register(sub) -> None:
     wsub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True)
     wsub.add_parser("list", help="registered weights and whether they are present").set_defaults(func=run_list)
     f = wsub.add_parser("fetch", help="download a weight file into the cache")
-    f.add_argument("name")
+    f.add_argument("name", help="registered entry (see `mvbench weights list`)")
     f.set_defaults(func=run_fetch)
     i = wsub.add_parser("import", help="adopt a file you already have (copied into the cache)")
-    i.add_argument("name")
-    i.add_argument("path")
+    i.add_argument("name", help="registered entry the file is for (see `mvbench weights list`)")
+    i.add_argument("path", help="the weight file you already have")
     i.add_argument("--link", action="store_true", help="symlink instead of copying")
     i.set_defaults(func=run_import)
-    v = wsub.add_parser("verify", help="check present files against registered sha256")
-    v.add_argument("name", nargs="?")
+    v = wsub.add_parser("verify", help="check files against their registered sha256 (exit 1 if any is "
+                                       "missing or differs)")
+    v.add_argument("name", nargs="?", help="one entry (default: every registered entry)")
     v.set_defaults(func=run_verify)
 
 
@@ -72,5 +74,8 @@ def run_verify(args: argparse.Namespace) -> int:
     for name in names:
         r = verify(name)
         print(f"{name:20s} {r.status:10s} {r.path}" + (f"  sha256={r.sha256}" if r.sha256 else ""))
-        bad += r.status == "MISMATCH" or (args.name is not None and r.status == "missing")
+        bad += r.status in ("MISMATCH", "missing")
+    if bad:
+        print(f"{bad} of {len(names)} weight file(s) missing or not matching; fetch or import them "
+              "(`mvbench weights fetch NAME`, `mvbench weights import NAME PATH`)", file=sys.stderr)
     return 1 if bad else 0

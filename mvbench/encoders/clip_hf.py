@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mvbench.encoders.checkpoint import load_state_dict_strictly
+from mvbench.encoders.checkpoint import load_state_dict_strictly, load_torch_file
 from mvbench.errors import MissingExtraError, MvbenchError
 
 CONTEXT_LENGTH = 77
@@ -88,30 +88,29 @@ def clip_config(arch: str):
                       logit_scale_init_value=2.6592)
 
 
-def _read_state(file: Path, source: str) -> dict[str, torch.Tensor]:
-    try:
-        if file.suffix == ".safetensors":
-            from safetensors.torch import load_file
+def _read_state(file: Path, source: str, weights_name: str | None) -> dict[str, torch.Tensor]:
+    """Tensors of a ``.safetensors`` file or of a torch file read with :func:`load_torch_file`."""
+    if file.suffix == ".safetensors":
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
 
+        try:
             return load_file(str(file), device="cpu")
-        obj = torch.load(str(file), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise MvbenchError(
-            f"{source}: cannot read {file} as a plain tensor checkpoint ({type(exc).__name__}: "
-            f"{str(exc).splitlines()[0] if str(exc) else ''})",
-            hint="use the official pytorch_model.bin / model.safetensors of the model; mvbench loads tensors "
-                 "only (weights_only=True)",
-        ) from None
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise MvbenchError(f"{source}: cannot read {file} as a safetensors file: {str(exc)[:200]}",
+                               hint="use the model's official model.safetensors") from None
+    obj = load_torch_file(file, weights_name, what="CLIP checkpoint")
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise MvbenchError(f"{source}: {file} is not a state dict of tensors")
+        raise MvbenchError(f"{source}: {file} is not a state dict of tensors",
+                           hint="use the official pytorch_model.bin / model.safetensors of the model")
     return obj
 
 
-def load_clip_model(file: Path, config, source: str):
+def load_clip_model(file: Path, config, source: str, weights_name: str | None = None):
     """``CLIPModel(config)`` with ``file`` loaded strictly (position-id buffers ignored)."""
     from transformers import CLIPModel
 
-    state = {k: v for k, v in _read_state(file, source).items() if k not in _IGNORED_KEYS}
+    state = {k: v for k, v in _read_state(file, source, weights_name).items() if k not in _IGNORED_KEYS}
     model = CLIPModel(config)
     load_state_dict_strictly(model, state, f"{source} ({file})",
                              hint="expected a transformers CLIPModel checkpoint (openai/clip-vit-* layout) of "
@@ -302,5 +301,5 @@ def build_clip(spec: str, device: str | torch.device = "cpu") -> HFClip:
         raise MvbenchError(f"weights entry {spec!r} is not a CLIP checkpoint mvbench knows",
                            hint="use clip-vit-b16-hf, clip-vit-b32-hf or a local Hugging Face CLIP folder")
     file = weights.require(spec)
-    model = load_clip_model(file, clip_config(arch), f"weights {spec!r}")
+    model = load_clip_model(file, clip_config(arch), f"weights {spec!r}", spec)
     return HFClip(model, spec, spec, weights.file_sha256(file), device)

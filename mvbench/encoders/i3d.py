@@ -27,8 +27,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from mvbench.encoders.base import ClipPreprocess, VideoEncoder
-from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
-from mvbench.errors import MvbenchError
+from mvbench.encoders.checkpoint import (
+    load_state_dict_strictly,
+    load_torch_file,
+    load_torchscript_file,
+    unwrap_state_dict,
+)
 
 I3D_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="symmetric", sampling="first")
 
@@ -204,11 +208,7 @@ class I3DTorchScriptEncoder(I3DEncoder):
 def load_i3d(path: str | Path, num_classes: int = 400) -> InceptionI3d:
     """Build :class:`InceptionI3d` and load ``path`` strictly (``weights_only`` torch.load)."""
     model = InceptionI3d(num_classes)
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise MvbenchError(f"{path}: cannot read the I3D checkpoint ({exc})",
-                           hint="fetch it again with `mvbench weights fetch i3d-k400`") from exc
+    obj = load_torch_file(path, "i3d-k400", what="I3D checkpoint", mmap=False)
     load_state_dict_strictly(model, unwrap_state_dict(obj, str(path)), str(path),
                              optional_suffixes=("num_batches_tracked",))
     return model.eval()
@@ -227,9 +227,5 @@ def build_i3d_torchscript(path: str | Path | None = None, precision: str = "bf16
     from mvbench import weights
 
     path = Path(path) if path is not None else weights.require("i3d-torchscript")
-    try:
-        module = torch.jit.load(str(path), map_location="cpu")
-    except Exception as exc:
-        raise MvbenchError(f"{path}: cannot load the TorchScript I3D ({exc})",
-                           hint="fetch it again with `mvbench weights fetch i3d-torchscript`") from exc
+    module = load_torchscript_file(path, "i3d-torchscript", what="TorchScript I3D")
     return I3DTorchScriptEncoder(module, weights.file_sha256(path), precision=precision)

@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
+from mvbench.encoders.checkpoint import load_state_dict_strictly, load_torch_file, unwrap_state_dict
 from mvbench.errors import MvbenchError
 
 INPUT_SIZE = 299
@@ -304,14 +304,7 @@ class InceptionExtractor:
 def load_inception(path: str | Path, weights_name: str | None = None) -> FIDInceptionV3:
     """:class:`FIDInceptionV3` with ``path`` loaded strictly (``torch.load(weights_only=True)``)."""
     fetch = f"`mvbench weights fetch {weights_name}`" if weights_name else "the official file"
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise MvbenchError(
-            f"weights {weights_name or 'inception'}: cannot read {path} as a plain PyTorch state dict "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})",
-            hint=f"get the official file again with {fetch}; mvbench only loads tensors (weights_only=True)",
-        ) from None
+    obj = load_torch_file(path, weights_name, what="FID Inception-v3 checkpoint")
     model = FIDInceptionV3()
     load_state_dict_strictly(model, unwrap_state_dict(obj, str(path)), str(path),
                              optional_suffixes=("num_batches_tracked",),

@@ -91,17 +91,11 @@ def check_state_dict(state: Mapping[str, torch.Tensor], cfg: ViclipConfig, sourc
     )
 
 
-def load_checkpoint_state(path: str | Path) -> dict[str, torch.Tensor]:
+def load_checkpoint_state(path: str | Path, weights_name: str | None = None) -> dict[str, torch.Tensor]:
     """The ``"model"`` state dict of an InternVid checkpoint (``weights_only``, memory-mapped)."""
-    path = Path(path)
-    if not path.is_file():
-        raise MvbenchError(f"ViCLIP checkpoint {path} does not exist")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except RuntimeError:  # not a zip-format file: mmap is unsupported, load normally
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    ckpt = checkpoint.load_torch_file(path, weights_name, what="ViCLIP checkpoint")
     if not isinstance(ckpt, Mapping) or "model" not in ckpt:
-        top = sorted(ckpt)[:10] if isinstance(ckpt, Mapping) else type(ckpt).__name__
+        top = sorted(map(str, ckpt))[:10] if isinstance(ckpt, Mapping) else type(ckpt).__name__
         raise CheckpointMismatchError(
             f"{path} is not an InternVid ViCLIP checkpoint: no 'model' entry (top level: {top})",
             hint="the official file stores the state dict as checkpoint['model']",
@@ -109,9 +103,9 @@ def load_checkpoint_state(path: str | Path) -> dict[str, torch.Tensor]:
     return dict(ckpt["model"])
 
 
-def model_from_checkpoint(path: str | Path, cfg: ViclipConfig) -> ViclipModel:
+def model_from_checkpoint(path: str | Path, cfg: ViclipConfig, weights_name: str | None = None) -> ViclipModel:
     """Build ``cfg`` and fill it from ``path`` with strict key/shape matching (float32 on CPU)."""
-    state = load_checkpoint_state(path)
+    state = load_checkpoint_state(path, weights_name)
     check_state_dict(state, cfg, str(path))
     with torch.device("meta"):
         model = ViclipModel(cfg)
@@ -125,7 +119,7 @@ def build_viclip(name: str, checkpoint: str | Path | None = None) -> ViclipEncod
     if name not in ("viclip-l14", "viclip-b16"):
         raise MvbenchError(f"unknown ViCLIP variant {name!r}", hint="use viclip-l14 or viclip-b16")
     path = Path(checkpoint).expanduser() if checkpoint is not None else weights.require(name)
-    model = model_from_checkpoint(path, VARIANTS[name])
+    model = model_from_checkpoint(path, VARIANTS[name], name)
     return ViclipEncoder(name, model, weights_name=name, weights_sha256=weights.file_sha256(path))
 
 

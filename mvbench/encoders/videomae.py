@@ -27,9 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from mvbench.encoders.base import ClipPreprocess
-from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
+from mvbench.encoders.checkpoint import load_state_dict_strictly, load_torch_file, unwrap_state_dict
 from mvbench.encoders.i3d import I3DEncoder
-from mvbench.errors import MvbenchError
 
 VIDEOMAE_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="unit", sampling="first")
 
@@ -160,14 +159,7 @@ def load_videomae(path: str | Path, cfg: ViTConfig = ViTConfig()) -> VideoMAEv2V
     """Build the ViT and load ``path`` strictly (``weights_only`` torch.load, memory-mapped)."""
     with torch.device("meta"):
         model = VideoMAEv2ViT(cfg)
-    try:
-        try:
-            obj = torch.load(str(path), map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError:  # legacy (non-zip) serialisation cannot be memory-mapped
-            obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise MvbenchError(f"{path}: cannot read the VideoMAE-v2 checkpoint ({exc})",
-                           hint="fetch it again with `mvbench weights fetch videomae-v2-g`") from exc
+    obj = load_torch_file(path, "videomae-v2-g", what="VideoMAE-v2 checkpoint")
     state = unwrap_state_dict(obj, str(path))
     load_state_dict_strictly(model, state, str(path), assign=True)  # keeps the memory map, no copy
     return model.float().eval()

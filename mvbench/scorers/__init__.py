@@ -28,6 +28,7 @@ SCORERS: dict[str, str] = {
     "fvd": "mvbench.scorers.fvd:FVDScorer",
     "clip_scores": "mvbench.scorers.clip_scores:ClipScoresScorer",
     "frame_fid": "mvbench.scorers.frame_fid:FrameFIDScorer",
+    "scene_consistency": "mvbench.scorers.scene_consistency:SceneConsistencyScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -48,6 +49,7 @@ METRIC_TO_SCORER: dict[str, str] = {
     "fid": "frame_fid",
     "fid_per_frame": "frame_fid",
     "inception_score": "frame_fid",
+    "scene_consistency": "scene_consistency",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics

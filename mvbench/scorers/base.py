@@ -126,11 +126,27 @@ class Scorer:
         #: every evaluation option (CLI flags as a dict: ``encoder``, ``batch_size``, ...); a
         #: scorer reads the keys it owns and ignores the rest
         self.options = dict(options or {})
+        #: set-up problems found while planning (``validate`` builds scorers with the option
+        #: ``_planning_only`` and reports these; ``evaluate`` raises the first at construction)
+        self.setup_errors: list[Exception] = []
 
     @classmethod
     def add_cli_arguments(cls, parser) -> None:
         """Add this scorer's own ``mvbench evaluate`` flags (from :attr:`option_specs`) to a parser."""
         add_options_to_parser(parser, cls.option_specs, cls.option_title)
+
+    #: whether a scene shorter than :meth:`frames_needed` can be scored by repeating frames
+    #: (the ``pad`` policy for short scenes); False where the protocol needs distinct consecutive frames
+    can_pad: bool = True
+
+    def frames_needed(self) -> int:
+        """Fewest frames a scene needs so that this scorer samples no frame twice."""
+        return 1
+
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        """Weights registry entries this scorer will load with ``options`` (checked before any work)."""
+        return []
 
     def encoders(self) -> list[str]:
         """Encoder names this scorer uses (for the results file)."""

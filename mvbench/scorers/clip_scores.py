@@ -1,5 +1,5 @@
 """Frame-level CLIP scores: ``clip_score`` (MovieBench Table 5 "CLIP"), ``clipsim`` (VideoStudio CLIPSIM,
-Tables 1 and 5) and ``frame_consistency`` (VideoStudio Frame Consis., Table 2).
+Table 5) and ``frame_consistency`` (VideoStudio Frame Consis., Table 2).
 
 ``clip_score`` per scene (shot), by ``--clip-score-protocol``:
 
@@ -48,7 +48,7 @@ CLIP_SCORE_PROTOCOLS = ("moviebench", "torchmetrics", "clip-score")
 DEFAULT_CLIP_SCORE_MODEL = {"moviebench": "clip-vit-b16-hf", "torchmetrics": "clip-vit-b16-hf",
                             "clip-score": "clip-vit-b32-hf"}
 DEFAULT_VIDEOSTUDIO_MODEL = "clip-vit-b32-hf"
-UNITS = {"clip_score": "percent", "clipsim": "cosine", "frame_consistency": "percent"}
+UNITS = {"clip_score": "percent", "clipsim": "fraction", "frame_consistency": "percent"}
 
 #: the options each paper preset sets for these metrics (for ``--protocol``)
 PAPER_OPTIONS = {
@@ -103,8 +103,32 @@ class ClipScoresScorer(Scorer):
         self.vs_frames = FrameProtocol("uniform", n_vs) if n_vs > 0 else FrameProtocol("all", 0)
         self._models: dict[str, Any] = {}
         self._texts: dict[tuple[str, str, str], np.ndarray] = {}
-        for spec in self._model_specs():
-            _check_available(spec)
+        #: frame_consistency compares distinct consecutive frames: a scene cannot be padded with repeats
+        self.can_pad = "frame_consistency" not in self.wanted
+
+    def frames_needed(self) -> int:
+        """Fewest frames a scene needs: the interval reader and "every frame" never repeat a frame;
+        ``--videostudio-frames N`` samples N; frame consistency needs a consecutive pair."""
+        need = 1
+        if {"clipsim", "frame_consistency"} & set(self.wanted) and self.vs_frames.sampling != "all":
+            need = int(self.vs_frames.num_frames)
+        if "frame_consistency" in self.wanted:
+            need = max(need, 2)
+        return need
+
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        """The registered CLIP entries the run loads (local folders need no entry)."""
+        from pathlib import Path
+
+        wanted = requested_metrics(options)
+        specs = []
+        if "clip_score" in wanted:
+            protocol = options.get("clip_score_protocol") or "moviebench"
+            specs.append(options.get("clip_score_model") or DEFAULT_CLIP_SCORE_MODEL.get(protocol, "clip-vit-b16-hf"))
+        if {"clipsim", "frame_consistency"} & set(wanted):
+            specs.append(options.get("videostudio_clip_model") or DEFAULT_VIDEOSTUDIO_MODEL)
+        return [s for s in dict.fromkeys(specs) if not Path(s).expanduser().is_dir()]
 
     def _opt(self, name: str):
         value = self.options.get(name)
@@ -241,13 +265,3 @@ class ClipScoresScorer(Scorer):
             out[info.name] = summary
         return out
 
-
-def _check_available(spec: str) -> None:
-    """Fail before any decoding when a registered CLIP checkpoint is not in the cache."""
-    from pathlib import Path
-
-    from mvbench import weights
-
-    if Path(spec).expanduser().is_dir():
-        return
-    weights.require(spec)

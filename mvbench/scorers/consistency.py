@@ -9,10 +9,14 @@ from typing import Any
 import torch
 
 from metrics.consistency import PAIR_MODES, semantic_consistency, sequence_consistency, visual_consistency
+from mvbench.config import Option
+from mvbench.encoders import encoder_weights
 from mvbench.scorers.base import ClipRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, TextRequest
 from mvbench.stats import DECIMALS
 
 DEFAULT_ENCODER = "viclip-l14"
+#: frames per scene clip of every video-text encoder mvbench ships (ViCLIP's 8)
+CLIP_FRAMES = 8
 
 
 class ConsistencyScorer(Scorer):
@@ -23,20 +27,28 @@ class ConsistencyScorer(Scorer):
         MetricInfo("sequence_consistency", True, "mean of visual and semantic consistency"),
     )
 
-    @classmethod
-    def add_cli_arguments(cls, parser) -> None:
-        parser.add_argument("--vc-pairs", choices=PAIR_MODES, default="all",
-                            help="scene pairs for visual consistency (default: all pairs, as Mask²DiT)")
+    option_title = "consistency (visual_consistency, semantic_consistency, sequence_consistency)"
+    option_specs = (
+        Option("vc_pairs", "all", "scene pairs for visual consistency: all pairs (Mask²DiT) or consecutive ones",
+               choices=PAIR_MODES),
+    )
 
     @property
     def encoder(self) -> str:
         return self.options.get("encoder") or DEFAULT_ENCODER
 
+    def frames_needed(self) -> int:
+        return CLIP_FRAMES
+
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        return encoder_weights(options.get("encoder") or DEFAULT_ENCODER)
+
     def encoders(self) -> list[str]:
         return [self.encoder]
 
     def config(self) -> dict:
-        return {"encoder": self.encoder, "vc_pairs": self.options.get("vc_pairs") or "all",
+        return {"encoder": self.encoder, "vc_pairs": self.options.get("vc_pairs", "all"),
                 "clip_sampling": "middle"}
 
     def requests(self, videos: ItemVideos) -> list[Request]:
@@ -52,7 +64,7 @@ class ConsistencyScorer(Scorer):
         sc = semantic_consistency(v, t)
         values = {"semantic_consistency": sc}
         if n >= 2:
-            vc = visual_consistency(v, pairs=self.options.get("vc_pairs") or "all")
+            vc = visual_consistency(v, pairs=self.options.get("vc_pairs", "all"))
             values["visual_consistency"] = vc
             values["sequence_consistency"] = sequence_consistency(vc, sc)
         per_scene = (torch.nn.functional.normalize(v.double(), dim=1) *

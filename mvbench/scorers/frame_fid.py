@@ -1,5 +1,5 @@
 """FID, per-frame FID and Inception Score of generated frames (MovieBench Table 5 "Inception" and "FID";
-VideoStudio Tables 3 and 4 "FID").
+VideoStudio Tables 3, 4 and S3 "FID", read as ``fid_per_frame``).
 
 Frames and features by ``--fid-protocol``:
 
@@ -142,20 +142,37 @@ class FrameFIDScorer(Scorer):
         self._extractors: dict[str, Any] = {}
         self.reference = None
         self.reference_path = None
-        from mvbench import weights
-
         if {"fid", "fid_per_frame"} & set(self.wanted):
-            weights.require(self.protocol.weights)
             self.reference_path = self._opt("fid_reference")
-            if not self.reference_path:
-                raise MvbenchError(
-                    "metrics fid / fid_per_frame need reference statistics of real frames: pass --fid-reference FILE.npz",
-                    hint=f"build it once with `mvbench fvd-stats --videos REAL_DIR --extractor "
-                         f"{'inception-moviebench' if self.protocol.name == 'moviebench' else 'inception-fid'} "
-                         f"--frames {self.protocol.frames.num_frames} --out FILE.npz` (see docs/fvd.md)")
-            self.reference = self._load_reference(self.reference_path)
-        if "inception_score" in self.wanted:
-            weights.require(IS_WEIGHTS)
+            try:
+                if not self.reference_path:
+                    raise MvbenchError(
+                        "metrics fid / fid_per_frame need reference statistics of real frames: pass "
+                        "--fid-reference FILE.npz",
+                        hint=f"build it once with `mvbench fvd-stats --videos REAL_DIR --extractor "
+                             f"{'inception-moviebench' if self.protocol.name == 'moviebench' else 'inception-fid'} "
+                             f"--frames {self.protocol.frames.num_frames} --out FILE.npz` (see docs/fvd.md)")
+                self.reference = self._load_reference(self.reference_path)
+            except MvbenchError as exc:
+                self.setup_errors.append(exc)
+        if self.setup_errors and not self.options.get("_planning_only"):
+            raise self.setup_errors[0]
+
+    def frames_needed(self) -> int:
+        """Scenes need as many frames as are sampled at segment midpoints (MovieBench's interval reader
+        takes what a short shot has, so 1 there)."""
+        f = self.protocol.frames
+        return int(f.num_frames) if f.sampling in ("middle", "uniform") else 1
+
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        wanted = requested_metrics(options)
+        out = []
+        if {"fid", "fid_per_frame"} & set(wanted):
+            out.append(feature_protocol(options.get("fid_protocol") or "pytorch-fid").weights)
+        if "inception_score" in wanted:
+            out.append(IS_WEIGHTS)
+        return list(dict.fromkeys(out))
 
     def _opt(self, name: str):
         value = self.options.get(name)

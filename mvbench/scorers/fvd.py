@@ -52,7 +52,7 @@ class _MetricSetup:
     metric: str
     extractor: str
     protocol: dict
-    reference: ReferenceStats
+    reference: ReferenceStats | None  # None only while planning (``validate``) without a usable reference
     reference_path: str
 
     def request(self, scene) -> ClipRequest:
@@ -103,6 +103,8 @@ class FVDScorer(Scorer):
         self.setups: dict[str, _MetricSetup] = {}
         for metric in _requested_metrics(self.options):
             self.setups[metric] = self._setup(metric)
+        if self.setup_errors and not self.options.get("_planning_only"):
+            raise self.setup_errors[0]
 
     def _setup(self, metric: str) -> _MetricSetup:
         if metric == "fvd":
@@ -111,20 +113,41 @@ class FVDScorer(Scorer):
             extractor = "videomae-v2-g"
         option = _REFERENCE_OPTION[metric]
         path = self.options.get(option)
-        if not path:
-            flag = "--" + option.replace("_", "-")
-            raise MvbenchError(
-                f"metric {metric!r} needs reference statistics of real videos: pass {flag} FILE.npz",
-                hint=f"build the file once with `mvbench fvd-stats --videos REAL_DIR --extractor {extractor} "
-                     f"--out FILE.npz` (see docs/fvd.md)",
-            )
-        reference = load_reference(path)
         preprocess, weights_sha256 = extractor_info(extractor)
         protocol = clip_protocol(preprocess, self.stride)
-        check_compatible(reference, path, extractor, weights_sha256, protocol)
-        if reference.stats.count < 2:
-            raise MvbenchError(f"FVD reference {path} holds {reference.stats.count} clip(s); it needs at least 2")
+        try:
+            if not path:
+                flag = "--" + option.replace("_", "-")
+                raise MvbenchError(
+                    f"metric {metric!r} needs reference statistics of real videos: pass {flag} FILE.npz",
+                    hint=f"build the file once with `mvbench fvd-stats --videos REAL_DIR --extractor {extractor} "
+                         f"--out FILE.npz` (see docs/fvd.md)",
+                )
+            reference = load_reference(path)
+            check_compatible(reference, path, extractor, weights_sha256, protocol)
+            if reference.stats.count < 2:
+                raise MvbenchError(f"FVD reference {path} holds {reference.stats.count} clip(s); it needs at least 2")
+        except MvbenchError as exc:
+            self.setup_errors.append(exc)
+            reference = None
         return _MetricSetup(metric, extractor, protocol, reference, str(path))
+
+    #: FVD clips are consecutive frames: a short scene cannot be padded
+    can_pad = False
+
+    def frames_needed(self) -> int:
+        return max((s.frames_needed for s in self.setups.values()), default=1)
+
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        from mvbench.encoders import encoder_weights
+
+        out: list[str] = []
+        for metric in _requested_metrics(options):
+            extractor = canonical_extractor(options.get("fvd_extractor") or "i3d-k400") if metric == "fvd" \
+                else "videomae-v2-g"
+            out += encoder_weights(extractor)
+        return out
 
     def encoders(self) -> list[str]:
         return list(dict.fromkeys(s.extractor for s in self.setups.values()))

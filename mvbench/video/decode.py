@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from mvbench.errors import VideoDecodeError
+
+TRUNCATED_HINT = "the end of the file is missing (an interrupted copy or export?); re-export or copy it again"
 
 
 @dataclass(frozen=True)
@@ -57,25 +58,53 @@ def count_frames(path: str | Path) -> int:
     return n
 
 
+def _count_packets(container, stream) -> int:
+    """Video packets present in the file (demuxed, not decoded: reads the file, no decoding work)."""
+    return sum(1 for packet in container.demux(stream) if packet.size > 0)
+
+
 def probe(path: str | Path, exact: bool = False) -> VideoInfo:
-    """Frame count, fps and size. Frame count from container metadata unless ``exact`` (full decode)
-    or the container does not record it."""
+    """Frame count, fps and size.
+
+    The frame count is the container's, checked against the packets actually present, so a file whose
+    end is missing (even one whose index sits at the front, ``movflags=faststart``) is reported as
+    ``truncated``. ``exact`` decodes every frame and uses that count (and reports a shortfall the same
+    way); a container that records no count is always decoded.
+    """
     container = _open(path)
     try:
         stream = container.streams.video[0]
         fps = float(stream.average_rate or stream.guessed_rate or 0.0)
         width, height = stream.codec_context.width, stream.codec_context.height
-        n = int(stream.frames or 0)
+        listed = int(stream.frames or 0)
+        present = _count_packets(container, stream) if listed > 0 else 0
+    except av_errors() as exc:
+        raise VideoDecodeError(f"{path}: cannot read the video stream ({exc})",
+                               hint="check that the file is a complete, playable video") from exc
     finally:
         container.close()
+    if listed > 0 and present < listed:
+        raise VideoDecodeError(f"{path}: truncated: the container lists {listed} frames but only {present} "
+                               "are in the file", hint=TRUNCATED_HINT, kind="truncated")
+    n = listed
     if exact or n <= 0:
         n = count_frames(path)
+        if 0 < n < listed:
+            raise VideoDecodeError(f"{path}: truncated: the container lists {listed} frames but only {n} "
+                                   "decode", hint=TRUNCATED_HINT, kind="truncated")
     if n <= 0:
-        raise VideoDecodeError(f"{path}: the video has zero frames")
+        raise VideoDecodeError(f"{path}: the video has zero frames", kind="zero_frames")
     return VideoInfo(n, fps, width, height)
 
 
-def decode_frames(path: str | Path, indices: list[int]) -> torch.Tensor:
+def av_errors() -> tuple[type[BaseException], ...]:
+    """PyAV's error base class (plus OSError), for ``except`` clauses."""
+    import av
+
+    return (av.FFmpegError, OSError)
+
+
+def decode_frames(path: str | Path, indices: list[int]):
     """Frames at ``indices`` (any order, repeats allowed) as uint8 ``[len(indices), H, W, 3]``."""
     import av
 
@@ -104,6 +133,9 @@ def decode_frames(path: str | Path, indices: list[int]) -> torch.Tensor:
         raise VideoDecodeError(
             f"{path}: needed frame {missing[0]} but the video ends after {i + 1} decodable frames",
             hint="the file is truncated or shorter than its metadata says; re-export it",
+            kind="truncated",
         )
+    import torch
+
     return torch.from_numpy(np.stack([got[k] for k in indices]))
 

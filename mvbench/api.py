@@ -178,6 +178,7 @@ def evaluate(videos, suite, metrics: str | list[str] | None = None, config: Mapp
     >>> sorted(res["metrics"]), res["metrics"]["visual_consistency"]["n"]
     (['semantic_consistency', 'sequence_consistency', 'visual_consistency'], 2)
     """
+    from mvbench.options import resolve_options
     from mvbench.runner import check_weights_present, plan_run, run_evaluation
     from mvbench.submission import open_submission
     from mvbench.suite import Suite, load_suite
@@ -192,6 +193,7 @@ def evaluate(videos, suite, metrics: str | list[str] | None = None, config: Mapp
     else:
         submission = MemorySubmission.from_videos(videos, model=model, fps=fps)
     try:
+        resolve_options(opts)  # unknown or bad options first: a typo is reported before anything else
         if encoders is None:
             check_weights_present(metric_names or _default_metrics(), opts)
         plan = plan_run(suite_obj, submission, metric_names, opts)

@@ -97,7 +97,7 @@ def read_table(path: str | Path, fmt: str | None = None):
     elif fmt == "jsonl":
         if not path.read_text(encoding="utf-8").strip():
             return pd.DataFrame()
-        frame = pd.read_json(path, orient="records", lines=True, dtype=False, convert_dates=False)
+        frame = pd.read_json(path, orient="records", lines=True, dtype=False)
     else:
         _require_pyarrow()
         return pd.read_parquet(path)

@@ -186,12 +186,14 @@ def _suite_for_prompts(results: dict, suite):
     if suite is None:
         return None
     if suite == "auto":
-        source = recorded.get("source") or recorded.get("name")
-        try:
-            found = load_suite(str(source)) if source else None
-        except (MvbenchError, OSError, ValueError):
-            return None
-        return found if found is not None and found.content_hash == recorded.get("content_hash") else None
+        for candidate in (recorded.get("source"), recorded.get("name")):  # a suite file, else a bundled name
+            try:
+                found = load_suite(str(candidate)) if candidate else None
+            except (MvbenchError, OSError, ValueError):
+                continue
+            if found is not None and found.content_hash == recorded.get("content_hash"):
+                return found
+        return None
     found = suite if isinstance(suite, Suite) else load_suite(str(suite))
     if recorded.get("content_hash") and found.content_hash != recorded["content_hash"]:
         raise MvbenchError(f"suite {found.name!r} v{found.version} is not the suite these results were computed on "

@@ -214,7 +214,11 @@ def hub_cache_dir() -> Path:
 
 
 def hub_offline() -> bool:
-    """Whether ``$HF_HUB_OFFLINE`` forbids Hub downloads (read at call time)."""
+    """Whether ``$HF_HUB_OFFLINE`` forbids Hub downloads (read at call time: ``1``, ``true``, ``yes``, ``on``).
+
+    >>> isinstance(hub_offline(), bool)
+    True
+    """
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -256,7 +260,13 @@ def fetch_report(name: str, progress: bool = True) -> FetchReport:
 
 def check_file(spec: WeightSpec, path: Path) -> str:
     """Check ``path`` against the registered size and sha256 of ``spec``; raise on a mismatch, else say
-    what was checked."""
+    what was checked.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "w.bin"; _ = f.write_bytes(b"abc")
+    >>> check_file(WeightSpec("doc", "w.bin", "https://example.org/w.bin", size=3), f)
+    'size verified; no published sha256'
+    """
     size = path.stat().st_size
     if spec.size is not None and size != spec.size:
         raise MvbenchError(f"{path} has {size} bytes but weights {spec.name!r} are registered with {spec.size}",

@@ -92,6 +92,15 @@ def test_existing_hf_cache_is_reused_without_network(hub_entry, tmp_path, capsys
     assert weights.fetch_report("unit-hub-net").source == "present"
 
 
+def test_verbosity_goes_through_logging(hub_entry, tmp_path, capsys):
+    _fabricate_hf_cache(tmp_path / "hf" / "hub")
+    assert main(["-v", "weights", "fetch", "unit-hub-net"]) == 0
+    assert "mvbench: INFO: unit-hub-net: reusing unit-org/unit-net/weights/net.pth@main" in capsys.readouterr().err
+    weights.weight_path("unit-hub-net").unlink()
+    assert main(["-q", "weights", "fetch", "unit-hub-net"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_hf_hub_cache_variable_wins(hub_entry, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "elsewhere"))
     _fabricate_hf_cache(tmp_path / "elsewhere")

@@ -87,8 +87,10 @@ class MemorySubmission(Submission):
             memory.unregister(path)
 
     def resolve(self, suite, exact: bool = False, min_frames: int = 1, progress: bool = False,
-                pad_min_frames: int | None = None, limit: int | None = None) -> Resolution:
-        """Like :meth:`Submission.resolve` (same problems and short-scene policy), from the tensors."""
+                pad_min_frames: int | None = None, limit: int | None = None, **_ignored: Any) -> Resolution:
+        """Like :meth:`Submission.resolve` (same problems and short-scene policy), from the tensors. Other
+        keyword arguments of :meth:`Submission.resolve` (e.g. sharding the probing of files over ranks) are
+        accepted and ignored: knowing a tensor's length costs nothing, so every rank resolves every item."""
         from mvbench.scorers.base import ItemVideos, VideoRef
         from mvbench.video import memory
 

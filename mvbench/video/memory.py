@@ -168,32 +168,6 @@ def decode(path: str, indices: list[int]):
     return torch.from_numpy(frames[list(indices)].copy())
 
 
-@dataclass
-class MemoryDecoded:
-    """Frames at sorted, unique indices, shaped like a decoding backend's answer (``frames``, ``strategy``,
-    ``frames_decoded``), for a decode plan that gathers every index a file needs before decoding it."""
-
-    frames: object  # torch.Tensor uint8 [N, H, W, 3] on the CPU
-    strategy: str = "memory"
-    frames_decoded: int = 0
-
-
-def decode_unique(path: str, indices) -> MemoryDecoded:
-    """The frames at ``sorted(set(indices))`` of an in-memory video (the hook a decode plan calls instead
-    of a file decoder for ``mem://`` paths).
-
-    >>> import numpy as np
-    >>> p = register(np.zeros((5, 4, 4, 3), dtype=np.uint8), "mem://doc/i/scene_1")
-    >>> got = decode_unique(p, [3, 1, 3])
-    >>> tuple(got.frames.shape), got.strategy
-    ((2, 4, 4, 3), 'memory')
-    >>> unregister(p)
-    """
-    wanted = sorted({int(i) for i in indices})
-    frames = decode(path, wanted)
-    return MemoryDecoded(frames, "memory", len(wanted))
-
-
 def content_hash(path: str) -> str:
     """sha256 of the frames' shape and bytes (stands in for a file's content hash in cache keys)."""
     e = _get(path)

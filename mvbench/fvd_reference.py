@@ -10,6 +10,12 @@ A reference file holds (``numpy.savez``, no pickles):
 
 ``mvbench evaluate`` refuses a reference whose extractor, weights or clip protocol differ from the
 run's (:func:`check_compatible`), since FVD values are only comparable under identical features.
+
+The same file format holds FID reference statistics of real *frames*
+(:func:`compute_frame_reference`): ``extractor`` is then the Inception weights entry and
+``protocol`` the frame protocol of :func:`mvbench.scorers.frame_fid.feature_protocol` (frames per
+video, sampling, resize, preprocessing, feature layer), built by ``mvbench fvd-stats --extractor
+inception-fid`` (pytorch-fid protocol) or ``--extractor inception-moviebench``.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ KNOWN_EXTRACTORS = {
     "i3d-torchscript": "mvbench.encoders.i3d:I3DTorchScriptEncoder",
     "videomae-v2-g": "mvbench.encoders.videomae:VideoMAEEncoder",
 }
+
+#: frame (FID) extractors of ``mvbench fvd-stats``: name -> ``--fid-protocol`` of ``mvbench evaluate``
+FRAME_EXTRACTORS = {"inception-fid": "pytorch-fid", "inception-moviebench": "moviebench"}
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 
@@ -235,3 +244,55 @@ def merge_references(paths: list[str | Path]) -> ReferenceStats:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     return ReferenceStats(stats, first.extractor, first.weights_sha256, first.protocol,
                           " + ".join(r.source for r in refs), info)
+
+
+def compute_frame_reference(folder: str | Path, extractor: str, frames: int | None = None,
+                            resize: int | None = None, options: dict | None = None, log=print,
+                            videos_per_batch: int = 16) -> ReferenceStats:
+    """FID reference statistics of the frames of every video under ``folder``.
+
+    ``extractor`` is a key of :data:`FRAME_EXTRACTORS`; each video gives the frames of the matching
+    ``--fid-protocol`` (:func:`mvbench.scorers.frame_fid.feature_protocol`, ``frames`` per video,
+    optional ``resize``), exactly as ``mvbench evaluate`` samples a scene. Videos are decoded a
+    few at a time and their features added to mergeable :class:`metrics.GaussianStats`.
+    Unreadable videos are skipped and listed in ``info``.
+    """
+    from mvbench.encoders.inception import build_inception
+    from mvbench.options import resolve_options
+    from mvbench.scorers.frame_fid import feature_protocol
+    from mvbench.video import decode_frames, probe
+
+    if extractor not in FRAME_EXTRACTORS:
+        raise MvbenchError(f"unknown frame extractor {extractor!r}", hint="choose from " + ", ".join(FRAME_EXTRACTORS))
+    proto = feature_protocol(FRAME_EXTRACTORS[extractor], frames, resize)
+    videos = find_videos(folder)
+    if not videos:
+        raise MvbenchError(f"no video files ({', '.join(VIDEO_EXTENSIONS)}) under {folder}")
+    opts = resolve_options(options)
+    net = build_inception(proto.weights, proto.preprocess, device=opts["device"])
+    stats = GaussianStats.empty(proto.dim)
+    skipped: dict[str, str] = {}
+    n_videos = 0
+    for start in range(0, len(videos), max(1, int(videos_per_batch))):
+        for path in videos[start:start + max(1, int(videos_per_batch))]:
+            try:
+                info = probe(path)
+                idx = proto.frames.indices(info.num_frames)
+                got = decode_frames(path, idx).numpy()
+            except (MvbenchError, ValueError) as exc:
+                skipped[str(path)] = str(exc).split("\n")[0]
+                continue
+            if proto.frames.resize is not None:
+                from mvbench.frame_protocol import pil_resize_square
+
+                got = pil_resize_square(got, int(proto.frames.resize))
+            feats = net.extract(got, (proto.feature,))[proto.feature]
+            stats = stats.add_features(feats.astype(np.float64))
+            n_videos += 1
+    if stats.count < 2:
+        raise MvbenchError(f"only {stats.count} usable frame(s) under {folder}; a reference needs at least 2")
+    for path, why in skipped.items():
+        log(f"skipped {path}: {why}")
+    info = {"videos_found": len(videos), "videos_used": n_videos, "frames": stats.count, "skipped": skipped,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return ReferenceStats(stats, proto.weights, net.weights_sha256, proto.as_dict(), str(folder), info)

@@ -22,7 +22,12 @@ _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
 def content_hash(path: str | Path) -> str:
-    """sha256 of a file's bytes, memoised per (path, size, mtime) for the process."""
+    """sha256 of a file's bytes, memoised per (path, size, mtime) for the process; for an in-memory video
+    (``mem://...``, :mod:`mvbench.video.memory`) the sha256 of its frames."""
+    if isinstance(path, str) and path.startswith("mem://"):
+        from mvbench.video import memory
+
+        return memory.content_hash(path)
     st = os.stat(path)
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _HASH_MEMO:

@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "import-moviebench": "convert MovieBench annotations into a suite (same as `mvbench import moviebench`)",
     "leaderboard": "render results files and published paper tables",
     "compare": "compare two results files; exit 1 on a regression beyond the thresholds",
+    "export": "write results files as a CSV, JSON Lines or Parquet table",
     "fvd-stats": "compute FVD reference statistics of real videos",
     "generate": "generate a submission for a suite with a baseline model",
     "meta-eval": "check that metrics move the right way on controlled real content (character-id)",

@@ -217,7 +217,7 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
         log(f"skipped {path}: {why}")
     info = {"videos_found": len(videos), "clips": stats.count, "skipped": skipped,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "calibrated": bool(encoder.calibrated)}
+            "calibrated": encoder.calibration()[0]}
     return ReferenceStats(stats, extractor, encoder.weights_sha256, protocol, str(folder), info)
 
 

@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "bootstrap_ci": "metrics.bootstrap",
     "box_to_crop": "metrics.scene_consistency",
     "confusion_degree": "metrics.confusion",
+    "covariance_with_ddof": "metrics.covariance",
     "entity_consistency": "metrics.scene_consistency",
     "entity_pair_similarities": "metrics.scene_consistency",
     "frame_pair_mae": "metrics.vbench_quality",

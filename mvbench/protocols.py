@@ -168,6 +168,11 @@ def preset_option_values(protocol: Protocol) -> dict[str, Any]:
     return out
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal values; options without a declared type (hand-added flags) compare as text ("0" == 0)."""
+    return a == b or str(a) == str(b)
+
+
 def apply_protocol(metrics: list[str] | None, options: Mapping[str, Any] | None
                    ) -> tuple[list[str] | None, dict[str, Any], dict | None]:
     """``(metrics, options, record)`` with the preset named by ``options["protocol"]`` applied.
@@ -196,7 +201,7 @@ def apply_protocol(metrics: list[str] | None, options: Mapping[str, Any] | None
     specs = {s.name: s for s in all_option_specs()}
     for key, value in values.items():
         given = opts.get(key)
-        if given is not None and specs[key].coerce(given) != value:
+        if given is not None and not _same(specs[key].coerce(given), value):
             raise ConfigError(f"--protocol {name} sets {key} to {value!r}, but {given!r} was given",
                               hint=f"a preset's settings are fixed: drop {specs[key].flag}, or run without "
                                    "--protocol and choose every option yourself")

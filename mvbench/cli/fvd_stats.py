@@ -19,6 +19,9 @@ def register(sub) -> None:
     p.add_argument("--extractor", default="i3d-k400",
                    help="i3d-k400 (alias i3d), i3d-torchscript, videomae-v2-g (alias videomae); default %(default)s")
     p.add_argument("--stride", type=int, default=1, help="take every S-th frame for the clips (default 1)")
+    p.add_argument("--resize", choices=("antialias", "plain"), default="antialias",
+                   help="frame resizing: antialiased bilinear (default) or plain bilinear as the content-debiased-FVD "
+                        "package (must match the --fvd-resize of the runs that use the file)")
     p.add_argument("--merge", nargs="+", metavar="NPZ", help="merge these reference files instead of encoding videos")
     p.add_argument("--out", required=True, help="output .npz path")
     add_run_arguments(p)
@@ -37,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         options = {k: getattr(args, k) for k in ("device", "batch_size", "num_workers", "cache_dir", "no_cache",
                                                   "progress")}
         ref = compute_reference(args.videos, args.extractor, args.stride, options,
-                                log=lambda msg: print(f"warning: {msg}", file=sys.stderr))
+                                log=lambda msg: print(f"warning: {msg}", file=sys.stderr), resize=args.resize)
     save_reference(args.out, ref)
     print(f"{ref.stats.count} clips, {ref.stats.dim}-d {ref.extractor} features -> {args.out}")
     if ref.stats.count <= ref.stats.dim:

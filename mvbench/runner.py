@@ -40,7 +40,7 @@ from mvbench.scorers import (
 from mvbench.submission import BLOCKING, Problem, Resolution, Submission
 from mvbench.suite import Suite
 
-__all__ = ["run_evaluation", "plan_run", "build_scorers", "check_weights_present", "RunPlan"]
+__all__ = ["run_evaluation", "plan_run", "run_request", "build_scorers", "check_weights_present", "RunPlan"]
 
 
 def build_scorers(metrics: list[str], options: dict) -> list[Scorer]:

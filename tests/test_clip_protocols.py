@@ -329,3 +329,20 @@ def test_run_records_protocol_and_unit(demo_videos, demo_suite, tiny_encoder):
     assert runs["mvbench"]["metrics"]["visual_consistency"]["unit"] == "percent"
     assert runs["vbench"]["metrics"]["visual_consistency"]["unit"] == "fraction"
     assert 0 < abs(runs["vbench"]["metrics"]["semantic_consistency"]["mean"]) < 1.5
+
+
+def test_demo_sampling_never_pads_short_scenes(demo_suite, tmp_path):
+    """InternVid's demo asserts at least 8 frames: with --short-scenes pad, mvbench's protocol pads a 6-frame
+    scene (warning) but the demo protocol blocks the item."""
+    from mvbench.demo import render_submission
+    from mvbench.runner import plan_run
+    from mvbench.submission import Submission
+
+    out = tmp_path / "short"
+    render_submission(demo_suite, out, n_frames=6, size=32, container=".mp4")
+    sub = Submission.open(out)
+    base = {"encoder": "tiny", "short_scenes": "pad", "device": "cpu"}
+    padded = plan_run(demo_suite, sub, ["visual_consistency"], base)
+    assert not padded.blocking and padded.item_warnings
+    demo = plan_run(demo_suite, sub, ["visual_consistency"], {**base, "clip_protocol": "internvid-demo"})
+    assert set(demo.blocking) == set(demo_suite.ids)

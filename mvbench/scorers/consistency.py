@@ -56,6 +56,11 @@ class ConsistencyScorer(Scorer):
     def frames_needed(self) -> int:
         return CLIP_FRAMES
 
+    @property
+    def can_pad(self) -> bool:
+        """InternVid's demo sampling (``step``) needs 8 distinct frames (the demo asserts it): no padding."""
+        return self.protocol.sampling != "step"
+
     @classmethod
     def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
         return encoder_weights(options.get("encoder") or DEFAULT_ENCODER)

@@ -43,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "confusion_degree_differentiable": "metrics.differentiable",
     "consecutive_cosines": "metrics.clip_similarity",
     "cosine_matrix": "metrics.identity",
+    "covariance_with_ddof": "metrics.covariance",
     "entity_consistency": "metrics.scene_consistency",
     "entity_pair_similarities": "metrics.scene_consistency",
     "frame_character_similarity": "metrics.identity",

@@ -70,6 +70,40 @@ def clip_protocol(preprocess: ClipPreprocess, stride: int = 1) -> dict:
     }
 
 
+#: FVD frame resizing: ``antialias`` (mvbench: antialiased bilinear squash) or ``plain`` (the cd-fvd
+#: package's ``preprocess_i3d`` / ``preprocess_videomae``: ``F.interpolate(..., mode='bilinear',
+#: align_corners=False)`` without antialiasing)
+FVD_RESIZES = ("antialias", "plain")
+
+
+def fvd_frame_preprocess(resize: str = "antialias"):
+    """The :class:`~mvbench.video.protocols.FramePreprocess` an FVD clip request carries for ``resize``:
+    None for mvbench's antialiased resize (the encoder's default path), else bilinear without
+    antialiasing of the float frames, squashed to the extractor's size, with its own normalisation.
+
+    >>> fvd_frame_preprocess("antialias") is None, fvd_frame_preprocess("plain").antialias
+    (True, False)
+    """
+    from mvbench.video.protocols import FramePreprocess
+
+    if resize not in FVD_RESIZES:
+        raise MvbenchError(f"FVD resize {resize!r} is not one of {', '.join(FVD_RESIZES)}")
+    if resize == "antialias":
+        return None
+    return FramePreprocess("squash", "bilinear", False, "none", "float", "encoder")
+
+
+def protocol_with_resize(protocol: dict, resize: str = "antialias") -> dict:
+    """``protocol`` with ``"resize": "plain"`` added for the cd-fvd resize (the default adds nothing, so
+    reference files made before the option existed stay compatible).
+
+    >>> protocol_with_resize({"size": 224}, "plain")
+    {'size': 224, 'resize': 'plain'}
+    """
+    fvd_frame_preprocess(resize)  # validates
+    return dict(protocol) if resize == "antialias" else {**protocol, "resize": resize}
+
+
 def extractor_info(name: str) -> tuple[ClipPreprocess, str | None]:
     """``(preprocess, weights sha256 or None)`` of an extractor, without loading known networks.
 
@@ -165,7 +199,8 @@ def check_compatible(ref: ReferenceStats, path: str | Path, extractor: str, weig
     if reasons:
         raise MvbenchError(
             f"FVD reference {path} does not match this run: " + "; ".join(reasons),
-            hint=f"rebuild it with `mvbench fvd-stats --extractor {extractor} --stride {protocol.get('stride', 1)}` "
+            hint=f"rebuild it with `mvbench fvd-stats --extractor {extractor} --stride {protocol.get('stride', 1)}"
+                 f"{' --resize ' + protocol['resize'] if protocol.get('resize') else ''}` "
                  "or pass the reference file made for this extractor and protocol",
         )
 
@@ -179,10 +214,11 @@ def find_videos(folder: str | Path) -> list[Path]:
 
 
 def compute_reference(folder: str | Path, extractor: str, stride: int = 1, options: dict | None = None,
-                      log=print) -> ReferenceStats:
+                      log=print, resize: str = "antialias") -> ReferenceStats:
     """Reference statistics of the first clip (protocol of ``extractor``) of every video under ``folder``.
 
     Videos too short for one clip, or that cannot be decoded, are skipped and listed in ``info``.
+    ``resize``: see :data:`FVD_RESIZES` (``plain``: the cd-fvd package's resize).
     """
     from mvbench.compute import EncoderPool, compute_requests
     from mvbench.options import resolve_options
@@ -196,7 +232,8 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
     opts = resolve_options(options)
     pool = EncoderPool(opts["device"])
     encoder = pool.get(extractor)
-    protocol = clip_protocol(encoder.preprocess, stride)
+    protocol = protocol_with_resize(clip_protocol(encoder.preprocess, stride), resize)
+    prep = fvd_frame_preprocess(resize)
     need = (protocol["num_frames"] - 1) * protocol["stride"] + 1
     requests: dict[Path, ClipRequest] = {}
     skipped: dict[str, str] = {}
@@ -210,7 +247,8 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
             skipped[str(path)] = f"{info.num_frames} frames, a clip needs {need}"
             continue
         ref = VideoRef(str(path), 0, info.num_frames, info.fps)
-        requests[path] = ClipRequest(extractor, (ref,), "first", protocol["num_frames"], protocol["stride"])
+        requests[path] = ClipRequest(extractor, (ref,), "first", protocol["num_frames"], protocol["stride"],
+                                     preprocess=prep)
     got = compute_requests(list(requests.values()), opts, encoders=pool)
     rows = []
     for path, req in requests.items():
@@ -226,7 +264,7 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
         log(f"skipped {path}: {why}")
     info = {"videos_found": len(videos), "clips": stats.count, "skipped": skipped,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "calibrated": bool(encoder.calibrated)}
+            "calibrated": encoder.calibration()[0]}
     return ReferenceStats(stats, extractor, encoder.weights_sha256, protocol, str(folder), info)
 
 

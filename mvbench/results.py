@@ -32,9 +32,17 @@ def environment(device: str | None = None) -> dict:
 
 
 def build_results(*, model: dict, suite: dict, encoders: dict, config: dict, metrics: dict, items: dict,
-                  failures: dict, device: str | None = None, warnings: list[str] | None = None) -> dict:
-    calibrated = all(e.get("calibrated", True) for e in encoders.values())
-    return {
+                  failures: dict, device: str | None = None, warnings: list[str] | None = None,
+                  calibration: dict[str, str] | None = None) -> dict:
+    """The results document. ``calibrated`` is True only when every encoder and every weight file the run
+    loaded is a verified published checkpoint; otherwise ``calibration`` says why, per encoder or
+    weights entry (``calibration``: the weights entries' reasons, see
+    :func:`mvbench.encoders.base.weights_calibration`)."""
+    reasons = {n: e.get("calibration") or "not calibrated" for n, e in encoders.items()
+               if not e.get("calibrated", True)}
+    reasons.update(calibration or {})
+    calibrated = not reasons
+    doc = {
         "schema": SCHEMA,
         "model": model,
         "suite": suite,
@@ -49,6 +57,9 @@ def build_results(*, model: dict, suite: dict, encoders: dict, config: dict, met
         "failures": failures,
         "warnings": list(warnings or []),
     }
+    if reasons:
+        doc["calibration"] = dict(sorted(reasons.items()))
+    return doc
 
 
 def write_results(path: str | Path, results: dict) -> Path:

@@ -27,6 +27,9 @@ def register(sub) -> None:
                         "inception-moviebench)")
     p.add_argument("--resize", type=int, default=None, metavar="R",
                    help="frame extractors: resize frames to R x R first (as --fid-resize of evaluate)")
+    p.add_argument("--fvd-resize", choices=("antialias", "plain"), default="antialias",
+                   help="video extractors: antialiased bilinear (default) or plain bilinear as the content-debiased-FVD "
+                        "package (must match the --fvd-resize of the runs that use the file)")
     p.add_argument("--merge", nargs="+", metavar="NPZ", help="merge these reference files instead of encoding videos")
     p.add_argument("--out", required=True, help="output .npz path")
     add_run_arguments(p)
@@ -60,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
             if args.frames is not None or args.resize is not None:
                 raise MvbenchError("--frames and --resize apply to the frame extractors only",
                                    hint="inception-fid or inception-moviebench")
-            ref = compute_reference(args.videos, args.extractor, args.stride, options, log=warn)
+            ref = compute_reference(args.videos, args.extractor, args.stride, options, log=warn,
+                                    resize=args.fvd_resize)
     save_reference(args.out, ref)
     unit = "frames" if ref.protocol.get("unit") == "frame" else "clips"
     metric = "FID" if unit == "frames" else "FVD"

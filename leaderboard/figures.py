@@ -210,7 +210,13 @@ def scene_distance_figure(loaded: list[tuple[str, dict]], names: list[str], widt
                     elinewidth=0.7, label=_short(name))
     ax.set_xticks(range(1, dmax + 1))
     ax.set_xlabel("scene distance |i − j|")
-    ax.set_ylabel("scene-pair similarity (cos ×100)")
+    from leaderboard.report.model import consistency_unit
+
+    units = {consistency_unit(doc) for _, doc in loaded}
+    if len(units) > 1:
+        raise LeaderboardError("these results mix consistency scales (×100 and raw cosines)",
+                               hint="plot runs evaluated with the same --consistency-scale / --clip-protocol together")
+    ax.set_ylabel("scene-pair similarity (cos)" if units == {"fraction"} else "scene-pair similarity (cos ×100)")
     ax.grid(axis="y", linewidth=0.4, alpha=0.4)
     ax.legend(loc="best", handlelength=1.5)
     return fig

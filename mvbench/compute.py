@@ -24,6 +24,7 @@ from mvbench.options import resolve_options
 from mvbench.scorers import ClipRequest, FrameRequest, Request, TextRequest
 from mvbench.video.decode import decode_frames
 from mvbench.video.frames import preprocess_frames
+from mvbench.video.protocols import prepare_clip_frames
 from mvbench.video.sampling import sample_indices
 from mvbench.weights import mvbench_home
 
@@ -93,9 +94,16 @@ def _decode_clip(req: ClipRequest, encoder: VideoEncoder) -> torch.Tensor:
             k += 1
         per_file.setdefault(k, []).append(videos[k].start + g)
         where.append((k, len(per_file[k]) - 1))
-    ready = {k: preprocess_frames(decode_frames(videos[k].path, local), encoder.preprocess)
-             for k, local in per_file.items()}
+    ready = {k: _prepare(decode_frames(videos[k].path, local), req, encoder) for k, local in per_file.items()}
     return torch.stack([ready[k][j] for k, j in where])
+
+
+def _prepare(frames: torch.Tensor, req: ClipRequest, encoder: VideoEncoder) -> torch.Tensor:
+    """Decoded uint8 frames -> encoder input: the request's own preprocessing (a clip protocol, see
+    :mod:`mvbench.video.protocols`) when it carries one, else the encoder's."""
+    if req.preprocess is not None:
+        return prepare_clip_frames(frames, req.preprocess, encoder.preprocess)
+    return preprocess_frames(frames, encoder.preprocess)
 
 
 @dataclass

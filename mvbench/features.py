@@ -1,7 +1,7 @@
 """On-disk feature cache: one ``.npy`` file per encoded clip, keyed by what determines it.
 
 The key is the sha256 of (video file content hashes, frame ranges, sampling, encoder name,
-encoder weights sha256, preprocessing, numeric precision: bf16 autocast on CUDA vs fp32 on CPU). A re-run, or a run resumed after a crash, reloads every
+encoder weights sha256, preprocessing (the encoder's, and a clip protocol's when the request carries one), numeric precision: bf16 autocast on CUDA vs fp32 on CPU). A re-run, or a run resumed after a crash, reloads every
 clip that finished and encodes only the rest. Files are written atomically, so a killed run leaves
 no half-written entry.
 """
@@ -22,7 +22,12 @@ _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
 def content_hash(path: str | Path) -> str:
-    """sha256 of a file's bytes, memoised per (path, size, mtime) for the process."""
+    """sha256 of a file's bytes, memoised per (path, size, mtime) for the process; for an in-memory video
+    (``mem://...``, :mod:`mvbench.video.memory`) the sha256 of its frames."""
+    if isinstance(path, str) and path.startswith("mem://"):
+        from mvbench.video import memory
+
+        return memory.content_hash(path)
     st = os.stat(path)
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _HASH_MEMO:
@@ -43,6 +48,8 @@ def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int, precision: s
         "stride": req.stride,
         "encoder": {k: encoder_desc.get(k) for k in ("name", "weights_sha256", "preprocess")},
     }
+    if req.preprocess is not None:  # a clip protocol's own resizing and normalisation
+        payload["frame_preprocess"] = req.preprocess.as_dict()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -44,6 +44,17 @@ def clip_frames(doc: dict) -> int:
     return int(n) if isinstance(n, int) and n > 0 else DEFAULT_CLIP_FRAMES
 
 
+def clip_sampling(doc: dict) -> str:
+    """How the run sampled a scene's clip frames (the consistency scorer's clip protocol; ``middle``).
+
+    >>> clip_sampling({"config": {"scorers": {"consistency": {"clip_sampling": "interval-middle"}}}})
+    'interval-middle'
+    """
+    scorer = ((doc.get("config") or {}).get("scorers") or {}).get("consistency") or {}
+    value = scorer.get("clip_sampling")
+    return value if isinstance(value, str) and value else "middle"
+
+
 def build_report(results: str | Path, out: str | Path, *, videos: str | Path | None = None, suite: str | None = None,
                  thumb_height: int = 64, page_size: int = 25, workers: int = 4) -> ReportInfo:
     """Write the report of ``results`` to ``out``; keyframes come from the submission folder ``videos``
@@ -62,7 +73,8 @@ def build_report(results: str | Path, out: str | Path, *, videos: str | Path | N
     with_frames = without = 0
     if videos is not None:
         counts = {v.id: v.n_scenes for v in views if v.n_scenes > 0}
-        frames = all_keyframes(videos, counts, n_frames=clip_frames(doc), height=thumb_height, workers=workers)
+        frames = all_keyframes(videos, counts, n_frames=clip_frames(doc), height=thumb_height, workers=workers,
+                               sampling=clip_sampling(doc))
         for v in views:
             v.keyframes = frames.get(v.id, [])
             with_frames += sum(1 for k in v.keyframes if k.uri)

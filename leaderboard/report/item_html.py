@@ -21,7 +21,7 @@ def _num(v, decimals: int = 2) -> str:
     return "-" if not isinstance(v, (int, float)) or isinstance(v, bool) else f"{v:.{decimals}f}"
 
 
-def _scenes(view: ItemView) -> list[str]:
+def _scenes(view: ItemView, fraction: bool = False) -> list[str]:
     cons = view.details.get("consistency") or {}
     semantic = cons.get("scene_semantic") if isinstance(cons.get("scene_semantic"), list) else []
     n = max(view.n_scenes, len(view.keyframes))
@@ -34,8 +34,8 @@ def _scenes(view: ItemView) -> list[str]:
         out.append('<div class="scene">')
         out.append(f'<div class="scene-head"><b>Scene {k + 1}</b>')
         if sem is not None:
-            out.append(f' <span class="sem" title="cosine of the scene clip and its prompt x100">semantic '
-                       f"{escape(_num(sem))}</span>")
+            out.append(f' <span class="sem" title="cosine of the scene clip and its prompt{"" if fraction else " x100"}">'
+                       f"semantic {escape(_num(sem, 4 if fraction else 2))}</span>")
         out.append("</div>")
         if k < len(view.keyframes):
             kf = view.keyframes[k]
@@ -53,14 +53,17 @@ def _scenes(view: ItemView) -> list[str]:
     return out
 
 
-def _pairs(view: ItemView, lo: float, hi: float) -> list[str]:
+def _pairs(view: ItemView, lo: float, hi: float, fraction: bool = False) -> list[str]:
     m = (view.details.get("consistency") or {}).get("scene_similarity")
     if not (isinstance(m, list) and len(m) >= 2 and all(isinstance(r, list) and len(r) == len(m) for r in m)):
         return []
     clean = [[x if isinstance(x, (int, float)) and not isinstance(x, bool) else None for x in r] for r in m]
+    d = 3 if fraction else 1
     return ["<div><h4>Scene-pair similarity</h4>",
-            heatmap_svg(clean, lo, hi, caption="cosine of the scene clips' embeddings x100 per pair of scenes"),
-            f'<p class="note">cos ×100 of scene clips; colour from {lo:.1f} (light) to {hi:.1f} (dark), the lowest '
+            heatmap_svg(clean, lo, hi, decimals=2 if fraction else 1,
+                        caption=f"cosine of the scene clips' embeddings{'' if fraction else ' x100'} per pair of scenes"),
+            f'<p class="note">{"cos" if fraction else "cos ×100"} of scene clips; colour from {lo:.{d}f} (light) to '
+            f'{hi:.{d}f} (dark), the lowest '
             "and highest pair of this run; Visual Consistency is the mean over the pairs above the diagonal.</p></div>"]
 
 
@@ -138,8 +141,9 @@ def _scores(view: ItemView, columns: list[MetricColumn]) -> str:
     return '<ul class="scores">' + "".join(cells) + "</ul>" if cells else ""
 
 
-def item_template(view: ItemView, columns: list[MetricColumn], pair_lo: float, pair_hi: float) -> str:
-    """The ``<template>`` holding one item's view."""
+def item_template(view: ItemView, columns: list[MetricColumn], pair_lo: float, pair_hi: float,
+                  fraction: bool = False) -> str:
+    """The ``<template>`` holding one item's view (``fraction``: consistency in raw cosines, not ×100)."""
     out = [f'<template data-item="{escape(view.id)}"><article class="item-view">',
            f'<h3>{escape(view.id)} <span class="status {view.status}">{view.status}</span></h3>', _scores(view, columns)]
     if view.failure:
@@ -154,9 +158,9 @@ def item_template(view: ItemView, columns: list[MetricColumn], pair_lo: float, p
     if view.global_prompt:
         out.append(f'<p class="global"><b>Global prompt:</b> {escape(view.global_prompt)}</p>')
     out.append('<div class="item-body"><div>')
-    out += _scenes(view)
+    out += _scenes(view, fraction)
     out.append('</div><div class="panels">')
-    out += _pairs(view, pair_lo, pair_hi) + _confusion(view) + _character_id(view)
+    out += _pairs(view, pair_lo, pair_hi, fraction) + _confusion(view) + _character_id(view)
     out.append("</div></div>")
     others = {k: v for k, v in view.details.items() if k not in SHOWN}
     if others:

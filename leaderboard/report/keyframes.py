@@ -1,9 +1,10 @@
 """Keyframe strips for the per-run report: the frames a scene's consistency clip was made of, as one small
 JPEG per scene (thumbnails side by side), embedded in the page as a data: URI.
 
-The frames are the ones the protocol scored: ``n`` frames at segment midpoints of the scene's range
-(``middle`` sampling, :func:`mvbench.video.sampling.sample_indices`; ``n`` = the consistency encoder's
-clip length, 8 for ViCLIP), decoded with :func:`mvbench.video.decode.decode_frames`. Scene files are
+The frames are the ones the protocol scored: ``n`` frames of the scene's range sampled as the run's clip
+protocol samples them (``config.scorers.consistency.clip_sampling``: ``middle`` by default, segment
+midpoints; :func:`mvbench.video.sampling.sample_indices`; ``n`` = the consistency encoder's clip length,
+8 for ViCLIP), decoded with :func:`mvbench.video.decode.decode_frames`. Scene files are
 found in the submission folder as ``mvbench evaluate`` finds them: ``ITEM/scene_K.<ext>``, or
 ``ITEM.<ext>`` (or ``items.ITEM.file``) with the scene ranges of ``submission.json``.
 """
@@ -143,7 +144,7 @@ def strip_uri(frames: np.ndarray, height: int = THUMB_HEIGHT, quality: int = JPE
 
 
 def item_keyframes(locator: Locator, item_id: str, n_scenes: int, n_frames: int = 8,
-                   height: int = THUMB_HEIGHT) -> list[SceneFrames]:
+                   height: int = THUMB_HEIGHT, sampling: str = "middle") -> list[SceneFrames]:
     """The keyframe strip of every scene of one item (each file decoded once)."""
     from mvbench.video.decode import decode_frames
     from mvbench.video.sampling import sample_indices
@@ -156,7 +157,11 @@ def item_keyframes(locator: Locator, item_id: str, n_scenes: int, n_frames: int 
             wanted.append(SceneFrames(k, error=got))
             continue
         path, start, end = got
-        idx = [start + i for i in sample_indices(end - start, n_frames, "middle")]
+        try:
+            idx = [start + i for i in sample_indices(end - start, n_frames, sampling)]
+        except ValueError as exc:  # e.g. a sampling that cannot repeat frames, on a short scene
+            wanted.append(SceneFrames(k, locator.rel(path), error=str(exc)))
+            continue
         plans.setdefault(path, []).extend(idx)
         wanted.append((k, path, idx))
     decoded: dict[Path, dict[int, np.ndarray] | str] = {}
@@ -183,12 +188,12 @@ def item_keyframes(locator: Locator, item_id: str, n_scenes: int, n_frames: int 
 
 
 def all_keyframes(videos: str | Path, items: dict[str, int], n_frames: int = 8, height: int = THUMB_HEIGHT,
-                  workers: int = 4) -> dict[str, list[SceneFrames]]:
+                  workers: int = 4, sampling: str = "middle") -> dict[str, list[SceneFrames]]:
     """Keyframe strips of ``items`` (item id -> number of scenes), decoded in ``workers`` threads."""
     locator = Locator.open(videos)
 
     def one(item_id: str) -> list[SceneFrames]:
-        return item_keyframes(locator, item_id, items[item_id], n_frames, height)
+        return item_keyframes(locator, item_id, items[item_id], n_frames, height, sampling)
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         return dict(zip(items, pool.map(one, items)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from leaderboard.metric_info import METRICS, metric_info, metric_order
+from leaderboard.metric_info import metric_info, metric_order
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,23 @@ def metric_columns(doc: dict) -> list[MetricColumn]:
         summary = (doc.get("metrics") or {}).get(name) or {}
         info = metric_info(name, summary.get("higher_is_better"))
         decimals = info.decimals
-        if name not in METRICS and (summary.get("unit") == "fraction"):
-            decimals = 4
+        if summary.get("unit") == "fraction":
+            decimals = max(decimals, 4)
         out.append(MetricColumn(name, info.label, info.higher_is_better, decimals))
     return out
+
+
+def consistency_unit(doc: dict) -> str:
+    """``percent`` (×100, the default) or ``fraction``: the scale of a run's consistency scores and details.
+
+    >>> consistency_unit({"metrics": {"visual_consistency": {"unit": "fraction"}}}), consistency_unit({})
+    ('fraction', 'percent')
+    """
+    for name in ("visual_consistency", "semantic_consistency", "sequence_consistency"):
+        unit = ((doc.get("metrics") or {}).get(name) or {}).get("unit")
+        if unit in ("percent", "fraction"):
+            return unit
+    return "percent"
 
 
 def suite_reference(doc: dict) -> str | None:

@@ -16,7 +16,7 @@ from html import escape
 
 from leaderboard.report.charts import item_strip_svg
 from leaderboard.report.item_html import item_template
-from leaderboard.report.model import ItemView, MetricColumn, pair_range
+from leaderboard.report.model import ItemView, MetricColumn, consistency_unit, pair_range
 from leaderboard.results_input import model_label
 
 PAGE_SIZES = (25, 50, 100, 250)
@@ -273,6 +273,7 @@ def render_report(doc: dict, views: list[ItemView], columns: list[MetricColumn],
     out += _summary(doc, columns, views)
     out += _run_details(doc)
     out += _items_table(columns, views, page_size)
-    out += [item_template(v, columns, lo, hi) for v in views]
+    fraction = consistency_unit(doc) == "fraction"
+    out += [item_template(v, columns, lo, hi, fraction) for v in views]
     out.append(f"<script>{SCRIPT}</script></body></html>")
     return "\n".join(out) + "\n"

@@ -31,8 +31,10 @@ COMMANDS: dict[str, str] = {
     "report": "one results file -> a self-contained HTML report with keyframes per scene",
     "plot": "results files -> paper figures (radar, bars, strip, scene-distance) with matplotlib",
     "compare": "compare two results files; exit 1 on a regression beyond the thresholds",
+    "export": "write results files as a CSV, JSON Lines or Parquet table",
     "fvd-stats": "compute FVD reference statistics of real videos",
     "generate": "generate a submission for a suite with a baseline model",
+    "meta-eval": "check that metrics move the right way on controlled real content (character-id)",
 }
 
 _COMMON_EXIT = {"0": "success", "2": "bad input or set-up (the message says what to fix)",
@@ -50,6 +52,8 @@ EXIT_CODES: dict[str, dict[str, str]] = {
                 "2": "bad input (unknown name, unreadable file, download failed)"},
     "compare": {"0": "pass", "1": "regression beyond a threshold",
                 "2": "incomparable results, an incomplete new run, or bad input"},
+    "meta-eval": {"0": "every metric moved the expected way", "1": "a metric moved the wrong way",
+                  "2": "bad input or set-up (photographs, weights, extras)"},
 }
 
 

@@ -71,3 +71,16 @@ def test_matrix_hand_worked():
     got = scene_similarity_matrix(np.array([[3.0, 0.0], [1.0, 1.0], [0.0, 0.5]]))
     h = 100 / np.sqrt(2)
     np.testing.assert_allclose(got.numpy(), [[100, h, 0], [h, 100, h], [0, h, 100]], atol=1e-12)
+
+
+def test_matrix_follows_the_consistency_scale():
+    # VBench's protocol reports raw cosines: the details are in the same scale as the metrics
+    rng = np.random.default_rng(1)
+    video, text = rng.normal(size=(3, 6)), rng.normal(size=(3, 6))
+    pct = _score(ConsistencyScorer({"encoder": "tiny"}), _item(3), video, text)
+    raw = _score(ConsistencyScorer({"encoder": "tiny", "consistency_scale": "fraction"}), _item(3), video, text)
+    np.testing.assert_allclose(np.array(raw.details["scene_similarity"]) * 100,
+                               np.array(pct.details["scene_similarity"]), atol=1e-2)
+    assert raw.details["scene_similarity"][0][0] == pytest.approx(1.0, abs=1e-4)
+    upper = [raw.details["scene_similarity"][i][j] for i in range(3) for j in range(i + 1, 3)]
+    assert raw.values["visual_consistency"] == pytest.approx(np.mean(upper), abs=1e-4)

@@ -124,6 +124,18 @@ def test_keyframes_are_the_scored_frames_in_both_layouts(run):
             assert np.abs(tile - want).mean() < 12, (item_id, k, j)
 
 
+def test_keyframes_follow_the_runs_clip_sampling(tmp_path):
+    paths = make_run(tmp_path / "r", n_items=2, failed=0, per_item_files=False)
+    doc = json.loads(paths["results"].read_text())
+    doc["config"]["scorers"]["consistency"]["clip_sampling"] = "step"  # InternVid's demo: every T // 8-th frame
+    doc["encoders"]["tiny"]["preprocess"]["num_frames"] = 4
+    paths["results"].write_text(json.dumps(doc))
+    out = tmp_path / "r.html"
+    build_report(paths["results"], out, videos=paths["videos"])
+    alts = [a["alt"] for _, a in parse(out.read_text(encoding="utf-8")).keyframes]
+    assert len(alts) == 6 and all(alt.startswith("frames 0, 4, 8, 12 of ") for alt in alts)  # 16 // 4 = 4
+
+
 def test_item_views_show_what_the_results_keep(run):
     paths, out, _ = run
     html = out.read_text(encoding="utf-8")

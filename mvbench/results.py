@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,10 +23,10 @@ REQUIRED_KEYS = ("schema", "model", "suite", "mvbench_version", "encoders", "con
 
 
 def environment(device: str | None = None) -> dict:
-    import torch
+    """Software and machine behind the numbers (see :mod:`mvbench.provenance`)."""
+    from mvbench.provenance import environment as _environment
 
-    return {"python": sys.version.split()[0], "torch": torch.__version__, "platform": platform.platform(),
-            "device": device or "cpu"}
+    return _environment(device)
 
 
 def build_results(*, model: dict, suite: dict, encoders: dict, config: dict, metrics: dict, items: dict,

@@ -15,6 +15,8 @@ tensors, keeping dtype, device and gradients; the ``torchmetrics`` classes (:mod
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 #: public name -> module that defines it
@@ -100,3 +102,19 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Three modules share their name with the function they define (``inception_score``,
+    ``pooled_mean``, ``scene_consistency``). Importing such a module makes Python bind the package
+    attribute to the module, which would hide the function; the export wins instead, so
+    ``from metrics import scene_consistency`` is the function whatever was imported before.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _EXPORTS and value.__name__ == _EXPORTS[name]:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -89,7 +89,9 @@ def test_preprocess_and_description(encoder, checkpoint):
     assert pp.mean == pytest.approx(OPENAI_MEAN) and pp.std == pytest.approx(OPENAI_STD)
     info = encoder.describe()
     assert info["weights"] is None and info["weights_sha256"] == weights.file_sha256(checkpoint[0])
-    assert info["calibrated"] is True and info["context_length"] == 77
+    assert info["context_length"] == 77
+    # a file given by path, with no weights entry and so no published sha256, is not calibrated
+    assert info["calibrated"] is False and info["calibration"]
 
 
 def test_tag_resolves_to_the_cache_and_never_downloads(tmp_path, monkeypatch):

@@ -26,6 +26,7 @@ SCORERS: dict[str, str] = {
     "confusion": "mvbench.scorers.confusion:ConfusionScorer",
     "character_id": "mvbench.scorers.character_id:CharacterIdScorer",
     "fvd": "mvbench.scorers.fvd:FVDScorer",
+    "vbench_motion": "mvbench.scorers.vbench_motion:VBenchMotionScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -40,6 +41,8 @@ METRIC_TO_SCORER: dict[str, str] = {
     "id_f1": "character_id",
     "fvd": "fvd",
     "fvd_videomae": "fvd",
+    "motion_smoothness": "vbench_motion",
+    "dynamic_degree": "vbench_motion",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics

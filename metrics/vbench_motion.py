@@ -241,7 +241,7 @@ def long_clip_ranges(num_frames: int, fps: float, seconds: int = LONG_CLIP_SECON
 def mean_or_nan(values: Sequence[float]) -> float:
     """Arithmetic mean (float64), NaN for no values.
 
-    >>> mean_or_nan([1, 0, 1, 1]), math.isnan(mean_or_nan([]))
+    >>> mean_or_nan([1, 0, 1, 1]), bool(np.isnan(mean_or_nan([])))
     (0.75, True)
     """
     return float(np.mean(np.asarray(values, dtype=np.float64))) if len(values) else float("nan")

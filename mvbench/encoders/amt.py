@@ -404,24 +404,36 @@ def build_amt_s(path: str | Path | None = None, device: str | torch.device = "cp
     return model, weights.file_sha256(path)
 
 
+def vbench_input(frame: np.ndarray) -> torch.Tensor:
+    """One uint8 ``[H, W, 3]`` frame as VBench's ``img2tensor`` makes it: ``[1, 3, H, W]`` float ``x / 255``
+    with the strides of a permuted HWC copy. The memory layout matters: it decides whether AMT-S's
+    convolutions run channels-last or contiguous, which changes the last bits of the output and so,
+    after truncation to uint8, a few pixel values."""
+    return torch.tensor(frame).permute(2, 0, 1).unsqueeze(0) / 255.0
+
+
 def interpolate_midframes(model: AMTS, frames: np.ndarray, scale: float = 1.0, batch: int = 1) -> np.ndarray:
     """The frame halfway between each consecutive pair of ``frames`` (uint8 ``[N, H, W, 3]``), as VBench's
-    motion smoothness runs AMT-S: frames to float ``x / 255``, replicate-padded to multiples of
-    ``int(16 / scale)``, ``embt = 0.5``, prediction un-padded and truncated to uint8. Returns uint8
-    ``[N - 1, H, W, 3]``. ``batch`` pairs go through the network at once (1 as VBench)."""
+    motion smoothness runs AMT-S: frames to float ``x / 255`` (:func:`vbench_input`), replicate-padded to
+    multiples of ``int(16 / scale)``, ``embt = 0.5``, prediction un-padded and truncated to uint8. Returns
+    uint8 ``[N - 1, H, W, 3]``. ``batch`` pairs go through the network at once (1 as VBench; more
+    concatenates inputs, which may change the last bits)."""
     from metrics.vbench_motion import MS_EMBT, amt_padding_divisor, frames_to_uint8, input_padding
 
     n, h, w, _ = frames.shape
     device = next(model.parameters()).device
     left, right, top, bottom = input_padding(h, w, amt_padding_divisor(scale))
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
+    inputs = [F.pad(vbench_input(f).to(device), (left, right, top, bottom), mode="replicate") for f in frames]
     out = []
     with torch.inference_mode():
         for i in range(0, n - 1, batch):
             j = min(i + batch, n - 1)
-            x0 = F.pad(x[i:j].to(device) / 255.0, (left, right, top, bottom), mode="replicate")
-            x1 = F.pad(x[i + 1:j + 1].to(device) / 255.0, (left, right, top, bottom), mode="replicate")
-            embt = torch.full((j - i, 1, 1, 1), MS_EMBT, dtype=torch.float32, device=device)
-            pred = model(x0, x1, embt, scale_factor=scale)[..., top:top + h, left:left + w]
-            out.append(frames_to_uint8(pred.cpu().permute(0, 2, 3, 1).numpy()))
+            x0 = inputs[i] if j - i == 1 else torch.cat(inputs[i:j])
+            x1 = inputs[i + 1] if j - i == 1 else torch.cat(inputs[i + 1:j + 1])
+            embt = torch.tensor(MS_EMBT).float().view(1, 1, 1, 1).to(device)
+            if j - i > 1:
+                embt = embt.expand(j - i, 1, 1, 1)
+            pred = model(x0, x1, embt, scale_factor=scale)
+            pred = pred.cpu()[..., top:top + h, left:left + w]
+            out.append(frames_to_uint8(pred.permute(0, 2, 3, 1).numpy()))
     return np.concatenate(out)

@@ -239,6 +239,12 @@ def build_raft(path: str | Path | None = None, device: str | torch.device = "cpu
     return model, weights.file_sha256(path)
 
 
+def vbench_input(frame: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    """One uint8 ``[H, W, 3]`` frame as VBench's dynamic degree makes it: float ``[1, 3, H, W]`` with values
+    0..255 (a permuted HWC copy), on ``device``."""
+    return torch.from_numpy(frame.astype(np.uint8)).permute(2, 0, 1).float()[None].to(device)
+
+
 def pair_flows(model: RAFTFlow, frames: np.ndarray, batch: int = 1) -> Iterator[np.ndarray]:
     """Flow ``[2, Hp, Wp]`` (float32 numpy, on the padded grid) of each consecutive pair of ``frames``
     (uint8 ``[N, H, W, 3]``), as VBench's dynamic degree: frames as float 0..255, replicate-padded to
@@ -249,11 +255,15 @@ def pair_flows(model: RAFTFlow, frames: np.ndarray, batch: int = 1) -> Iterator[
     n, h, w, _ = frames.shape
     device = next(model.parameters()).device
     pad = input_padding(h, w, 8)
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2)
+    inputs = [vbench_input(f, device) for f in frames]
     for i in range(0, n - 1, batch):
         j = min(i + batch, n - 1)
         with torch.inference_mode():
-            img1 = F.pad(x[i:j].to(device).float(), pad, mode="replicate")
-            img2 = F.pad(x[i + 1:j + 1].to(device).float(), pad, mode="replicate")
+            if j - i == 1:  # as VBench: the two padded frames as they are
+                img1 = F.pad(inputs[i], pad, mode="replicate")
+                img2 = F.pad(inputs[i + 1], pad, mode="replicate")
+            else:
+                img1 = torch.cat([F.pad(x, pad, mode="replicate") for x in inputs[i:j]])
+                img2 = torch.cat([F.pad(x, pad, mode="replicate") for x in inputs[i + 1:j + 1]])
             flow = model(img1, img2).cpu().numpy()
         yield from flow

@@ -23,7 +23,8 @@ item's dynamic degree is its fraction of dynamic videos. Aggregate: mean over it
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,9 @@ METRICS = ("motion_smoothness", "dynamic_degree")
 MODES = ("scene", "long", "video")
 #: the correlation pyramids of AMT-S and RAFT (4 levels on a 1/8 grid) need this many padded pixels per side
 MIN_PADDED_SIDE = 64
+#: below this many padded pixels per side the coarsest level is 1 px wide: the original lookup normalises
+#: coordinates by (1 - 1) there, the networks output NaN and VBench's score carries no information
+DEGENERATE_BELOW = 128
 
 
 def _requested(options: Mapping[str, Any]) -> list[str]:
@@ -62,7 +66,9 @@ def _requested(options: Mapping[str, Any]) -> list[str]:
     return chosen or list(METRICS)
 
 
-def _check_size(path: str, height: int, width: int, divisor: int, scale: float, network: str) -> None:
+def _check_size(path: str, height: int, width: int, divisor: int, scale: float, network: str) -> bool:
+    """Raise if the network cannot run on these frames (as VBench would fail); True if it runs degenerate
+    (coarsest correlation level 1 px wide: NaN inside the network, as in VBench)."""
     sides = []
     for side in (height, width):
         padded = -(-side // divisor) * divisor
@@ -71,6 +77,24 @@ def _check_size(path: str, height: int, width: int, divisor: int, scale: float, 
         raise ValueError(f"{path}: {width}x{height} frames are too small for VBench's {network} (its 4-level "
                          f"correlation pyramid needs at least {MIN_PADDED_SIDE} px per side after padding; "
                          "VBench fails on such a video too)")
+    return min(sides) < DEGENERATE_BELOW
+
+
+@contextmanager
+def deterministic_cudnn() -> Iterator[None]:
+    """cuDNN restricted to deterministic algorithms while the networks run (restored afterwards).
+
+    VBench leaves cuDNN free to pick non-deterministic algorithms, so its own CUDA runs of AMT-S differ
+    from run to run in a few percent of the interpolated uint8 values (by 1); with deterministic
+    algorithms VBench and mvbench agree exactly (checked on an H200). No effect on CPU."""
+    import torch
+
+    previous = torch.backends.cudnn.deterministic
+    torch.backends.cudnn.deterministic = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.deterministic = previous
 
 
 def score_motion_smoothness(frames: np.ndarray, model, vram_gib: float | None = None, batch: int = 1,
@@ -86,10 +110,11 @@ def score_motion_smoothness(frames: np.ndarray, model, vram_gib: float | None = 
     n, h, w, _ = frames.shape
     inputs, targets = motion_smoothness_frames(n)
     scale = amt_scale(h, w, None if vram_gib is None else vram_gib * 1024**3)
-    _check_size(path, h, w, amt_padding_divisor(scale), scale, "AMT-S")
-    preds = interpolate_midframes(model, frames[inputs], scale=scale, batch=batch)
+    degenerate = _check_size(path, h, w, amt_padding_divisor(scale), scale, "AMT-S")
+    with np.errstate(invalid="ignore"), deterministic_cudnn():  # NaN -> uint8 as VBench's tensor2img
+        preds = interpolate_midframes(model, frames[inputs], scale=scale, batch=batch)
     return {"value": motion_smoothness([frames[t] for t in targets], preds), "scale": scale,
-            "num_predictions": len(preds)}
+            "num_predictions": len(preds), "degenerate": degenerate}
 
 
 def score_dynamic_degree(frames: np.ndarray, fps: float, model, batch: int = 1, early_exit: bool = True,
@@ -104,16 +129,19 @@ def score_dynamic_degree(frames: np.ndarray, fps: float, model, batch: int = 1, 
     idx = dynamic_degree_frames(n, fps)
     threshold, needed = dynamic_degree_params(h, w, len(idx))
     scores: list[float] = []
+    degenerate = False
     if len(idx) > 1:
-        _check_size(path, h, w, 8, 1.0, "RAFT")
+        degenerate = _check_size(path, h, w, 8, 1.0, "RAFT")
         over = 0
-        for flow in pair_flows(model, frames[idx], batch=batch):
-            scores.append(flow_top_magnitude(flow))
-            over += scores[-1] > threshold
-            if early_exit and over >= needed:
-                break
+        with deterministic_cudnn():
+            for flow in pair_flows(model, frames[idx], batch=batch):
+                scores.append(flow_top_magnitude(flow))
+                over += scores[-1] > threshold
+                if early_exit and over >= needed:
+                    break
     return {"value": float(is_dynamic(scores, threshold, needed)), "threshold": threshold, "count_needed": needed,
-            "pair_scores": scores, "interval": dynamic_degree_interval(fps), "num_sampled": len(idx)}
+            "pair_scores": scores, "interval": dynamic_degree_interval(fps), "num_sampled": len(idx),
+            "degenerate": degenerate}
 
 
 class VBenchMotionScorer(Scorer):
@@ -153,10 +181,11 @@ class VBenchMotionScorer(Scorer):
             self.opt(spec.name)  # bad values fail now, naming the option
         from mvbench import weights
 
+        # fail before decoding anything; the hashes go to the results file
         if "motion_smoothness" in self.wanted and interpolator is None:
-            weights.require("amt-s")  # fail before decoding anything
+            self._sha["amt-s"] = weights.file_sha256(weights.require("amt-s"))
         if "dynamic_degree" in self.wanted and flow_model is None:
-            weights.require("raft-things")
+            self._sha["raft-things"] = weights.file_sha256(weights.require("raft-things"))
 
     # ------------------------------------------------------------------ options and set-up
     def opt(self, name: str) -> Any:
@@ -235,32 +264,45 @@ class VBenchMotionScorer(Scorer):
         per_unit: dict[str, list] = {m: [] for m in self.wanted}
         details: dict[str, Any] = {"mode": self.opt("vbench_motion_mode"), "videos": [u[0] for u in units]}
         dd_info = []
-        for _label, frames, fps, path in units:
+        degenerate: set[str] = set()
+        for label, frames, fps, path in units:
             if "motion_smoothness" in self.wanted:
                 ms = score_motion_smoothness(frames, self._interpolator(), self.opt("ms_vram_gib"), batch, path)
                 per_unit["motion_smoothness"].append(ms["value"])
+                if ms["degenerate"]:
+                    degenerate.add(label)
             if "dynamic_degree" in self.wanted:
                 dd = score_dynamic_degree(frames, fps, self._flow_model(), batch, not self.opt("dd_all_pairs"), path)
                 per_unit["dynamic_degree"].append(dd["value"])
+                if dd["degenerate"]:
+                    degenerate.add(label)
                 dd_info.append({"threshold": round(dd["threshold"], DECIMALS), "count_needed": dd["count_needed"],
                                 "interval": dd["interval"], "sampled_frames": dd["num_sampled"],
                                 "pairs_over": int(sum(s > dd["threshold"] for s in dd["pair_scores"])),
-                                "pair_magnitudes": [round(s, 4) for s in dd["pair_scores"]]})
+                                "pair_magnitudes": [round(s, 4) if np.isfinite(s) else None for s in dd["pair_scores"]]})
         values = {m: round(mean_or_nan(v), DECIMALS) for m, v in per_unit.items()}
         for m, v in per_unit.items():
             details[m] = [round(float(x), DECIMALS) for x in v]
         if dd_info:
             details["dynamic_degree_pairs"] = dd_info
+        if degenerate:
+            details["under_128px"] = sorted(degenerate)
         return ItemScore(values, details)
 
     def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
         out = super().aggregate(scores, seed)
+        small = sorted(i for i, s in scores.items() if s.details.get("under_128px"))
         for name in list(out):
             if name not in self.wanted:
                 del out[name]
                 continue
             out[name]["unit"] = "fraction"
             out[name]["mode"] = self.opt("vbench_motion_mode")
+            if small:
+                out[name].setdefault("warnings", []).append(
+                    f"{len(small)} item(s) have videos under {DEGENERATE_BELOW} px per side (e.g. {small[0]!r}): the "
+                    "coarsest correlation level of AMT-S/RAFT is 1 px wide there, where the original lookup divides "
+                    "by zero; the networks output NaN and the scores, though VBench's own, carry no information")
         return out
 
 

@@ -13,6 +13,7 @@ dynamic one stops as soon as VBench's count is reached). fp32 on every device, a
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,14 +62,19 @@ def main() -> None:
     torch.manual_seed(0)
     amt = AMTS().eval().to(args.device)
     raft = RAFTFlow().eval().to(args.device)
-    rows = []
+    rows: list[tuple[str, str, str, float]] = []
+
+    def add(row: tuple[str, str, str, float]) -> None:
+        rows.append(row)
+        print(f"{row[0]} | {row[1]} | {row[2]} | {row[3]:.3f} s", file=sys.stderr, flush=True)  # progress
+
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scene.mp4"
         write_video(path, synthetic_scene(), fps=24.0)
         t0 = time.perf_counter()
         for _ in range(args.clips):
             frames = decode_frames(path, list(range(49))).numpy()
-        rows.append(("decode (PyAV, all 49 frames)", "-", "-", (time.perf_counter() - t0) / args.clips))
+        add(("decode (PyAV, all 49 frames)", "-", "-", (time.perf_counter() - t0) / args.clips))
         for batch in args.pair_batch:
             for _ in range(args.warmup):
                 score_motion_smoothness(frames, amt, batch=batch)
@@ -77,8 +83,8 @@ def main() -> None:
             for _ in range(args.clips):
                 res = score_motion_smoothness(frames, amt, batch=batch)
             _sync(args.device)
-            rows.append(("motion_smoothness (AMT-S)", "49 frames", f"{res['num_predictions']} x{batch}",
-                         (time.perf_counter() - t0) / args.clips))
+            add(("motion_smoothness (AMT-S)", "49 frames", f"{res['num_predictions']} x{batch}",
+                 (time.perf_counter() - t0) / args.clips))
             for fps in args.fps:
                 for _ in range(args.warmup):
                     score_dynamic_degree(frames, fps, raft, batch=batch, early_exit=False)
@@ -87,8 +93,8 @@ def main() -> None:
                 for _ in range(args.clips):
                     res = score_dynamic_degree(frames, fps, raft, batch=batch, early_exit=False)
                 _sync(args.device)
-                rows.append(("dynamic_degree (RAFT, 20 iters)", f"{fps:g} fps, {res['num_sampled']} frames",
-                             f"{len(res['pair_scores'])} x{batch}", (time.perf_counter() - t0) / args.clips))
+                add(("dynamic_degree (RAFT, 20 iters)", f"{fps:g} fps, {res['num_sampled']} frames",
+                     f"{len(res['pair_scores'])} x{batch}", (time.perf_counter() - t0) / args.clips))
     name = torch.cuda.get_device_name(0) if args.device.startswith("cuda") else "cpu"
     print(f"device: {name}, torch {torch.__version__}, {torch.get_num_threads()} threads, {args.clips} timed clip(s)\n")
     print("| step | clip | pairs x batch | s/clip | clips/s |")

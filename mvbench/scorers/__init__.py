@@ -30,6 +30,7 @@ SCORERS: dict[str, str] = {
     "frame_fid": "mvbench.scorers.frame_fid:FrameFIDScorer",
     "scene_consistency": "mvbench.scorers.scene_consistency:SceneConsistencyScorer",
     "vbench_appearance": "mvbench.scorers.vbench_appearance:VBenchAppearanceScorer",
+    "vbench_motion": "mvbench.scorers.vbench_motion:VBenchMotionScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -57,6 +58,8 @@ METRIC_TO_SCORER: dict[str, str] = {
     "aesthetic_quality": "vbench_appearance",
     "imaging_quality": "vbench_appearance",
     "temporal_flickering": "vbench_appearance",
+    "motion_smoothness": "vbench_motion",
+    "dynamic_degree": "vbench_motion",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics

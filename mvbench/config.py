@@ -181,7 +181,17 @@ def resolve(options: Mapping[str, Any] | None, specs: Iterable[Option], *,
 
 def add_options_to_parser(parser: argparse.ArgumentParser | Any, specs: Iterable[Option],
                           title: str | None = None) -> None:
-    """Add the flags of ``specs`` to ``parser`` (in an argument group when ``title`` is given)."""
+    """Add the flags of ``specs`` to ``parser`` (in an argument group when ``title`` is given).
+
+    An option several scorers share (the same :class:`Option`, e.g. ``vbench_long_seconds``) is added
+    once; two different declarations under one name are a programming error and raise ``ValueError``.
+    """
+    added: dict[str, Option] = parser.__dict__.setdefault("_mvbench_options", {})
     target = parser.add_argument_group(title) if title else parser
     for spec in specs:
+        if spec.name in added:
+            if added[spec.name] != spec:
+                raise ValueError(f"option {spec.name!r} is declared twice, differently: {added[spec.name]} vs {spec}")
+            continue
+        added[spec.name] = spec
         spec.add_to_parser(target)

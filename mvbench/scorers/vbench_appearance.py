@@ -54,6 +54,7 @@ from mvbench.encoders.musiq import MUSIQ_SPAQ
 from mvbench.encoders.vbench_preprocess import MUSIQ_MODES
 from mvbench.errors import MissingExtraError
 from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, VideoRef
+from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS
 from mvbench.stats import DECIMALS
 
 VBENCH_METRICS = ("subject_consistency", "background_consistency", "aesthetic_quality", "imaging_quality",
@@ -141,8 +142,7 @@ class VBenchAppearanceScorer(Scorer):
         Option("vbench_mode", "clip", "how an item of several scenes is scored: clip = each scene is one VBench "
                "video, item = mean over scenes; whole = the scenes joined into one video; long = VBench-Long: "
                "each scene cut into clips, clip scores averaged per scene, then over scenes", choices=MODES),
-        Option("vbench_long_seconds", 2, "VBench-Long clip length in seconds (int(fps) x this many frames)",
-               type=int, check=positive),
+        VBENCH_LONG_SECONDS,
         Option("imaging_quality_preprocessing", "longer", "VBench's imaging_quality_preprocessing_mode: cap the "
                "longer (or shorter) side at 512 before MUSIQ; none = VBench's 'None'", choices=MUSIQ_MODES),
         Option("vbench_frame_batch", 32, "frames per network call (memory and speed only)", type=int,

@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from metrics.vbench_motion import (
-    LONG_CLIP_SECONDS,
     amt_padding_divisor,
     amt_scale,
     dynamic_degree_frames,
@@ -45,6 +44,7 @@ from metrics.vbench_motion import (
 )
 from mvbench.config import Option, positive
 from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, VideoRef
+from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS
 from mvbench.stats import DECIMALS
 
 log = logging.getLogger(__name__)
@@ -157,8 +157,7 @@ class VBenchMotionScorer(Scorer):
         Option("vbench_motion_mode", "scene",
                "what one VBench video is: scene (each scene), long (VBench-Long: 2-second clips of each scene, "
                "clip scores averaged) or video (all scenes of an item joined)", choices=MODES),
-        Option("vbench_long_seconds", LONG_CLIP_SECONDS,
-               "clip length in seconds of --vbench-motion-mode long (VBench-Long: 2)", check=positive),
+        VBENCH_LONG_SECONDS,
         Option("ms_vram_gib", None,
                "motion smoothness: downscale large frames for AMT-S by VBench's CUDA rule for a GPU of this many "
                "GiB (default: no downscaling, VBench's CPU rule; equal to its CUDA rule whenever that gives 1)",

@@ -7,10 +7,10 @@ import csv
 import io
 
 from leaderboard.board import Board
-from leaderboard.formatting import fmt
+from leaderboard.formatting import DEFAULT_CI_STYLE, fmt
 
 
-def render_csv(board: Board, ci_style: str = "pm") -> str:
+def render_csv(board: Board, ci_style: str = DEFAULT_CI_STYLE) -> str:
     numbers = board.number_columns
     has = {kind: {c.key for c in numbers if any(_part(r.cell(c.key), kind) is not None for r in board.rows)}
            for kind in ("std", "ci", "delta")}

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "no_cache": False,
     "seed": 0,
     "bootstrap": 1000,
+    "ci_method": "bca",
     "chunk_items": 32,
     "limit": None,
     "progress": True,

@@ -157,6 +157,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
         "metrics": metrics,
         "seed": int(opts["seed"]),
         "bootstrap_resamples": int(opts["bootstrap"]),
+        "ci_method": opts["ci_method"],
         "scorers": {s.name: s.config() for s in scorers},
         "limit": opts["limit"],
     }

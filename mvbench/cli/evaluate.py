@@ -21,6 +21,8 @@ def register(sub) -> None:
                    help="comma-separated metric names (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% CIs (default %(default)s)")
+    p.add_argument("--ci-method", choices=("percentile", "bca"), default="bca",
+                   help="bootstrap interval of item means: bca (default) or percentile (docs/results.md)")
     p.add_argument("--limit", type=int, default=None, help="score only the first N items (smoke runs)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any item failed")
     p.add_argument("--encoder", default=None,

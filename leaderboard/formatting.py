@@ -62,8 +62,8 @@ def ci_text(value: float, ci95, decimals: int, ci_style: str = DEFAULT_CI_STYLE)
 
 
 def cell_text(cell: Cell, col: Column, ci_style: str = DEFAULT_CI_STYLE) -> CellText:
-    """Printed parts of one cell: value, "± std" (published mean ± std) or the CI by ``ci_style``, Δ and
-    markers."""
+    """Printed parts of one cell: value, "± std" (published mean ± std) or the CI by ``ci_style``, then
+    markers, F for Confusion Degree cells (CD grows with it) and Δ."""
     if cell.value is None:
         return CellText(MISSING)
     d = col.decimals
@@ -73,6 +73,8 @@ def cell_text(cell: Cell, col: Column, ci_style: str = DEFAULT_CI_STYLE) -> Cell
     elif cell.ci95 is not None:
         spread = ci_text(cell.value, cell.ci95, d, ci_style)
     suffix = UNRELIABLE_MARKER if cell.unreliable else ""
+    if cell.frames:
+        suffix += f" (F={cell.frames})"
     if cell.delta is not None:
         suffix += f" (Δ {fmt_signed(cell.delta, d)})"
     return CellText(fmt(cell.value, d), spread, suffix)

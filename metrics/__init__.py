@@ -8,28 +8,42 @@ from metrics.confusion import (
     ConfusionResult,
     confusion_degree,
     frame_text_consistency,
+    normalize_confusion_degree,
     video_text_consistency,
 )
 from metrics.consistency import semantic_consistency, sequence_consistency, visual_consistency
-from metrics.frechet import frechet_distance, frechet_distance_bootstrap, psd_sqrt, trace_sqrt_product
+from metrics.frechet import (
+    SubsetFrechet,
+    frechet_distance,
+    frechet_distance_bootstrap,
+    psd_sqrt,
+    trace_sqrt_product,
+)
+from metrics.frechet_interval import FDInfinity, fd_infinity, fd_infinity_interval, fd_interval
 from metrics.gaussian_stats import GaussianStats, merge_stats
 from metrics.identity import IdCounts, IdScores, id_scores, id_scores_bootstrap, precision_recall_f1
 
 __all__ = [
     "ConfusionResult",
+    "FDInfinity",
     "GaussianStats",
     "IdCounts",
     "IdScores",
     "bootstrap_ci",
     "confusion_degree",
+    "fd_infinity",
+    "fd_infinity_interval",
+    "fd_interval",
     "frame_text_consistency",
     "frechet_distance",
     "frechet_distance_bootstrap",
     "id_scores",
     "id_scores_bootstrap",
     "merge_stats",
+    "normalize_confusion_degree",
     "precision_recall_f1",
     "psd_sqrt",
+    "SubsetFrechet",
     "semantic_consistency",
     "sequence_consistency",
     "trace_sqrt_product",

@@ -175,3 +175,25 @@ def test_deltas_never_go_to_the_wrong_published_row(tmp_path):
     board = add_measured_rows(board_from_paper(table1), table1, [talc], reference="Ours")
     assert board.rows[-1].details["delta_reference"] == "TALC [2]"
     assert board.rows[-1].cell("visual_consistency").delta == pytest.approx(68.0 - 67.47)
+
+
+def test_confusion_degree_is_printed_with_its_f(tmp_path):
+    """CD grows with the number of frame-level prompts F, so every table shows F beside it."""
+    docs = []
+    for name, cd, f in (("short", 0.10, {"min": 3, "max": 3, "mean": 3}), ("long", 0.30, {"min": 7, "max": 8, "mean": 7.5})):
+        doc = make_results(name, {"confusion_degree": cd})
+        doc["metrics"]["confusion_degree"]["F"] = f
+        docs.append(write(tmp_path, f"{name}.json", doc))
+    old = make_results("old", {"confusion_degree": 0.2})
+    old["metrics"]["confusion_degree"]["F"] = [3, 4]  # results files before the {"min", "max", "mean"} form
+    docs.append(write(tmp_path, "old.json", old))
+    board = board_from_results(docs, allow_mixed=True)
+    md = render(board, "markdown")
+    assert "| short | **0.1000** [-0.4000, 0.6000] (F=3) |" in md
+    assert "| long | 0.3000 [-0.2000, 0.8000] (F=7-8) |" in md
+    assert "| old | <u>0.2000</u> [-0.3000, 0.7000] (F=3-4) |" in md
+    assert "(F=7-8)" in render(board, "latex") and "(F=7-8)" in render(board, "html", with_plots=False)
+    csv_lines = render(board, "csv").splitlines()
+    assert "confusion_degree_F" in csv_lines[0].split(",")
+    col = csv_lines[0].split(",").index("confusion_degree_F")
+    assert [line.split(",")[col] for line in csv_lines[1:]] == ["3", "3-4", "7-8"]

@@ -8,14 +8,19 @@ default ``i3d-k400``), ``fvd_videomae`` the VideoMAE-v2 ViT-g features of conten
 (Ge et al., CVPR 2024). Each needs a reference file (``--fvd-reference`` /
 ``--fvd-videomae-reference``) made with the same extractor, weights and protocol.
 
-Aggregate: the squared Fréchet distance (:func:`metrics.frechet_distance`) between the Gaussian
-fit of all generated clips (suite order, so any sharding gives the same numbers) and the
-reference; a percentile 95% CI from resampling generated clips with replacement
-(:func:`metrics.frechet_distance_bootstrap`; the reference is held fixed; ``--fvd-bootstrap``
-replicates, by default ``--bootstrap`` capped at 200 for large sets); ``n`` and
-``n_reference``. With fewer clips than the feature dimension + 1 (401 for I3D, 1409 for
-VideoMAE-v2; ``--fvd-min-clips`` overrides) in either set the covariance is singular and FVD is
-biased upward by the small sample, so the value is flagged ``unreliable`` with a warning.
+Aggregate: ``mean`` is the squared Fréchet distance (:func:`metrics.frechet_distance`, the standard
+plug-in FVD) between the Gaussian fit of all generated clips (suite order, so any sharding gives the
+same numbers) and the reference. The plug-in FD is biased upward by the clip count, and resampling
+clips inflates it further, so the plain percentile interval of the bootstrap replicates can exclude the
+estimate. ``ci95`` is therefore, by default (``--fvd-interval shifted``), the percentile interval
+shifted by the bootstrap bias: an interval for the expected FVD at this clip count against this
+reference, which contains ``mean`` (:func:`metrics.fd_interval`). ``bias_corrected`` gives the
+bootstrap bias-corrected estimate of the population distance, ``2 FD - mean(FD*)``, with the basic
+(reverse percentile) interval. Coverage of both, measured by simulation, is in docs/fvd.md. Replicates
+resample generated clips with replacement, the reference held fixed (``--fvd-bootstrap``, by default
+``--bootstrap`` capped at 200 for large sets). With fewer clips than the feature dimension + 1 (401 for
+I3D, 1409 for VideoMAE-v2; ``--fvd-min-clips`` overrides) in either set the covariance is singular and
+FVD is biased upward by the small sample, so the value is flagged ``unreliable`` with a warning.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from metrics import GaussianStats, frechet_distance, frechet_distance_bootstrap
+from metrics import GaussianStats, fd_interval, frechet_distance, frechet_distance_bootstrap
+from mvbench.config import Option, positive
 from mvbench.errors import MvbenchError
 from mvbench.fvd_reference import (
     ReferenceStats,
@@ -45,6 +51,9 @@ FVD_METRICS = ("fvd", "fvd_videomae")
 LARGE_SET = 512
 LARGE_SET_REPLICATES = 200
 _REFERENCE_OPTION = {"fvd": "fvd_reference", "fvd_videomae": "fvd_videomae_reference"}
+#: intervals ``ci95`` may use (both are reported with the plug-in FVD); the default and why: docs/fvd.md
+CI95_INTERVALS = ("shifted", "percentile")
+DEFAULT_INTERVAL = "shifted"
 
 
 @dataclass
@@ -80,22 +89,27 @@ class FVDScorer(Scorer):
         MetricInfo("fvd_videomae", False, "content-debiased FVD (VideoMAE-v2 ViT-g features) to the reference set"),
     )
 
-    @classmethod
-    def add_cli_arguments(cls, parser) -> None:
-        g = parser.add_argument_group("FVD (metrics fvd, fvd_videomae)")
-        g.add_argument("--fvd-reference", default=None, metavar="NPZ",
-                       help="reference statistics for metric fvd (made by `mvbench fvd-stats`)")
-        g.add_argument("--fvd-videomae-reference", default=None, metavar="NPZ",
-                       help="reference statistics for metric fvd_videomae (`mvbench fvd-stats --extractor videomae`)")
-        g.add_argument("--fvd-extractor", default=None,
-                       help="features for metric fvd: i3d-k400 (default; alias i3d) or i3d-torchscript")
-        g.add_argument("--fvd-stride", type=int, default=None,
-                       help="take every S-th frame for the 16-frame clips (default 1: native frame rate)")
-        g.add_argument("--fvd-min-clips", type=int, default=None,
-                       help="flag FVD as unreliable below this many clips (default: feature dimension + 1)")
-        g.add_argument("--fvd-bootstrap", type=int, default=None,
-                       help=f"bootstrap replicates for the FVD CI (default: --bootstrap, at most "
-                            f"{LARGE_SET_REPLICATES} when clips and dimension both exceed {LARGE_SET})")
+    option_title = "FVD (metrics fvd, fvd_videomae)"
+    option_specs = (
+        Option("fvd_reference", None, "reference statistics for metric fvd (made by `mvbench fvd-stats`)",
+               type=str, metavar="NPZ"),
+        Option("fvd_videomae_reference", None,
+               "reference statistics for metric fvd_videomae (`mvbench fvd-stats --extractor videomae`)",
+               type=str, metavar="NPZ"),
+        Option("fvd_extractor", None, "features for metric fvd: i3d-k400 (default; alias i3d) or i3d-torchscript",
+               type=str),
+        Option("fvd_stride", None, "take every S-th frame for the 16-frame clips (default 1: native frame rate)",
+               type=int, check=positive),
+        Option("fvd_min_clips", None, "flag FVD as unreliable below this many clips (default: feature dimension + 1)",
+               type=int, check=positive),
+        Option("fvd_bootstrap", None,
+               f"bootstrap replicates for the FVD intervals (default: --bootstrap, at most {LARGE_SET_REPLICATES} "
+               f"when clips and dimension both exceed {LARGE_SET})", type=int, check=positive),
+        Option("fvd_interval", DEFAULT_INTERVAL,
+               "ci95 of FVD: shifted (the bootstrap percentile interval minus the bootstrap bias; contains the "
+               "FVD) or percentile (mvbench's earlier interval, kept to reproduce old results files; biased "
+               "upward, can exclude the FVD)", choices=CI95_INTERVALS),
+    )
 
     def __init__(self, options: dict | None = None):
         super().__init__(options)
@@ -129,10 +143,18 @@ class FVDScorer(Scorer):
     def encoders(self) -> list[str]:
         return list(dict.fromkeys(s.extractor for s in self.setups.values()))
 
+    @property
+    def interval(self) -> str:
+        value = self.options.get("fvd_interval") or DEFAULT_INTERVAL
+        if value not in CI95_INTERVALS:
+            raise MvbenchError(f"--fvd-interval {value!r}: choose one of {', '.join(CI95_INTERVALS)}")
+        return value
+
     def config(self) -> dict:
         return {
             "stride": self.stride,
             "min_clips": self.options.get("fvd_min_clips"),
+            "interval": self.interval,
             "metrics": {
                 m: {"extractor": s.extractor, "protocol": s.protocol, "reference": s.reference_path,
                     "reference_clips": s.reference.stats.count, "reference_source": s.reference.source,
@@ -199,12 +221,17 @@ class FVDScorer(Scorer):
         mu_ref, sigma_ref = ref.mean(), ref.covariance()
         value = frechet_distance(generated.mean(), generated.covariance(), mu_ref, sigma_ref)
         reps = frechet_distance_bootstrap(features, mu_ref, sigma_ref, n_boot=n_boot, seed=seed)
-        lo, hi = np.percentile(reps, [2.5, 97.5])
+        lo, hi = fd_interval(value, reps, self.interval)
+        b_lo, b_hi = fd_interval(value, reps, "basic")
         return summary | {
             "mean": round(value, DECIMALS),
-            "ci95": [round(float(lo), DECIMALS), round(float(hi), DECIMALS)],
+            "ci95": [round(lo, DECIMALS), round(hi, DECIMALS)],
+            "interval": self.interval,
             "std": round(float(reps.std(ddof=1)), DECIMALS) if n_boot > 1 else 0.0,
             "bootstrap_resamples": n_boot,
+            "bootstrap_bias": round(float(reps.mean()) - value, DECIMALS),
+            "bias_corrected": {"value": round(2.0 * value - float(reps.mean()), DECIMALS),
+                               "ci95": [round(b_lo, DECIMALS), round(b_hi, DECIMALS)]},
             "unreliable": n < min_clips or ref.count < min_clips,
             "warnings": warnings,
         }

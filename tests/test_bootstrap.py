@@ -91,3 +91,21 @@ def test_summarize_and_options():
         ci_options({"ci_method": "normal"})
     x = np.random.default_rng(0).lognormal(size=30)
     assert summarize(x, True, seed=4, method="percentile")["ci95"] != summarize(x, True, seed=4)["ci95"]
+
+
+def test_ci_method_option_reaches_the_results_file(demo_videos, demo_suite, tiny_encoder):
+    from mvbench.runner import run_evaluation
+    from mvbench.submission import Submission
+
+    sub = Submission.open(demo_videos)
+    opts = {"encoder": "tiny", "no_cache": True, "progress": False}
+    bca = run_evaluation(demo_suite, sub, None, opts, encoders={"tiny": tiny_encoder})
+    pct = run_evaluation(demo_suite, sub, None, {**opts, "ci_method": "percentile"}, encoders={"tiny": tiny_encoder})
+    assert bca["config"]["ci_method"] == "bca" and pct["config"]["ci_method"] == "percentile"
+    for name in ("visual_consistency", "semantic_consistency"):
+        b, p = bca["metrics"][name], pct["metrics"][name]
+        assert b["mean"] == p["mean"] and set(b) == set(p)
+        scores = [item["scores"][name] for item in bca["items"].values() if name in item["scores"]]
+        ref = scipy.stats.bootstrap((np.asarray(scores),), np.mean, n_resamples=1000, method="BCa",
+                                    rng=np.random.default_rng(0)).confidence_interval
+        assert b["ci95"] == pytest.approx([ref.low, ref.high], abs=2e-6)

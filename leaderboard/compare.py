@@ -49,6 +49,8 @@ RUNTIME_CONFIG_KEYS = frozenset({
     "batch_size", "num_workers", "workers", "processes", "device", "cache", "cache_dir", "progress",
     "verbose", "resume", "out", "output", "metrics", "bootstrap", "bootstrap_resamples", "ci_method",
 })
+#: scorer settings that change an interval but not the value (``scorers.<scorer>.<key>``)
+INTERVAL_CONFIG_KEYS = frozenset({"scorers.fvd.interval"})
 #: tolerance when a change equals the threshold exactly (float noise)
 EPS = 1e-9
 
@@ -193,7 +195,7 @@ def comparability_problems(base: dict, new: dict) -> list[str]:
 
     def other_metric(key: str) -> bool:  # a multi-metric scorer's per-metric settings of a metric not in both
         parts = key.split(".")
-        return len(parts) > 3 and parts[2] == "metrics" and parts[3] not in common
+        return key in INTERVAL_CONFIG_KEYS or (len(parts) > 3 and parts[2] == "metrics" and parts[3] not in common)
 
     for scorer in sorted(set(b_sc) & set(n_sc)):
         b_cfg, n_cfg = b_sc[scorer], n_sc[scorer]

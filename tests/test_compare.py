@@ -167,6 +167,16 @@ def test_runtime_settings_do_not_make_runs_incomparable(tmp_path, base, capsys):
     cfg = {"metrics": ["fvd"], "encoder": "viclip-l14", "seed": 0, "bootstrap": 200, "batch_size": 64}
     new = write(tmp_path, "n.json", make_results("model", BASE, config=cfg))
     assert run(capsys, base, new)[0] == 0
+    # interval methods change the intervals, not the values: an older file without them stays comparable
+    a = write(tmp_path, "a.json", make_results("model", BASE, config={
+        "seed": 0, "scorers": {"fvd": {"stride": 1, "metrics": {"fvd": {"extractor": "i3d-k400"}}}}}))
+    b = write(tmp_path, "b.json", make_results("model", BASE, config={
+        "seed": 0, "ci_method": "bca",
+        "scorers": {"fvd": {"stride": 1, "interval": "shifted", "metrics": {"fvd": {"extractor": "i3d-k400"}}}}}))
+    assert run(capsys, a, b)[0] == 0
+    c = write(tmp_path, "c.json", make_results("model", BASE, config={
+        "seed": 0, "scorers": {"fvd": {"stride": 2, "metrics": {"fvd": {"extractor": "i3d-k400"}}}}}))
+    assert run(capsys, a, c)[0] == 2  # a real protocol change still is not
 
 
 @pytest.mark.parametrize("args", [

@@ -19,7 +19,7 @@ from metrics.frechet import (
     psd_sqrt,
     trace_sqrt_product,
 )
-from metrics.frechet_interval import FDInfinity, fd_infinity, fd_infinity_interval, fd_interval
+from metrics.frechet_interval import FDInfinity, fd_infinity, fd_interval
 from metrics.gaussian_stats import GaussianStats, merge_stats
 from metrics.identity import IdCounts, IdScores, id_scores, id_scores_bootstrap, precision_recall_f1
 
@@ -32,7 +32,6 @@ __all__ = [
     "bootstrap_ci",
     "confusion_degree",
     "fd_infinity",
-    "fd_infinity_interval",
     "fd_interval",
     "frame_text_consistency",
     "frechet_distance",

@@ -21,7 +21,8 @@ Candidates (replicate quantiles ``q_lo``, ``q_hi``, replicate mean ``m*``, plug-
 ``percentile`` ``[q_lo, q_hi]``; ``shifted`` ``[q_lo - b, q_hi - b]`` with ``b = m* - FD_n``;
 ``reflected`` ``[FD_n - (q_hi - m*), FD_n - (q_lo - m*)]``; ``basic`` ``[2 FD_n - q_hi, 2 FD_n - q_lo]``;
 ``BCa`` (bias correction from the replicates, acceleration from the jackknife); ``jackknife normal``
-``FD_n +- 1.96 se_jack``; ``jackknife bias-corrected`` ``n FD_n - (n - 1) mean(FD_(i)) +- 1.96 se_jack``;
+``FD_n +- 1.96 se_jack``; ``jackknife (G groups)`` the same leaving out G groups of consecutive clips in
+turn (mvbench's ``ci95``; the scorer's groups are items); ``jackknife bias-corrected`` ``n FD_n - (n - 1) mean(FD_(i)) +- 1.96 se_jack``;
 ``FD∞ + spread`` (Chong & Forsyth's FD∞ with the plug-in's replicate spread reflected onto it); ``FD∞
 bootstrap`` (the whole FD∞ procedure bootstrapped, basic interval around FD∞).
 
@@ -48,7 +49,13 @@ import scipy.linalg  # noqa: E402
 import scipy.stats  # noqa: E402
 
 from metrics.frechet import SubsetFrechet, frechet_distance, frechet_distance_bootstrap  # noqa: E402
-from metrics.frechet_interval import fd_infinity, fd_interval  # noqa: E402
+from metrics.frechet_interval import (  # noqa: E402
+    fd_infinity,
+    fd_interval,
+    fd_jackknife_interval,
+    frechet_distance_jackknife,
+    jackknife_groups,
+)
 
 CONFIDENCE = 0.95
 #: candidate -> (estimate it is reported with, target of the interval by construction)
@@ -60,6 +67,8 @@ CANDIDATES = {
     "BCa": ("plug-in", "FD"),
     "jackknife normal": ("plug-in", "E[FD_n]"),
     "jackknife bias-corrected": ("jackknife FD", "FD"),
+    "jackknife (50 groups)": ("plug-in", "E[FD_n]"),
+    "jackknife (200 groups)": ("plug-in", "E[FD_n]"),
     "FD∞ + spread": ("FD∞", "FD"),
     "FD∞ bootstrap": ("FD∞", "FD"),
 }
@@ -104,7 +113,7 @@ def _plugin(args) -> float:
 
 
 def _trial(args) -> dict:
-    pop, n, ref_samples, seed, n_boot, n_boot_inf, with_jackknife = args
+    pop, n, ref_samples, seed, n_boot, n_boot_inf, with_jackknife, group_counts = args
     rng = np.random.default_rng(seed)
     mu_ref, sigma_ref = _reference(rng, pop, ref_samples)
     x = _draw(rng, pop[0], pop[1], n)
@@ -137,6 +146,9 @@ def _trial(args) -> dict:
         corrected = n * value - (n - 1) * loo.mean()
         out["jackknife FD"] = corrected
         out["jackknife bias-corrected"] = (corrected - z * se, corrected + z * se)
+    for g in group_counts:  # mvbench's interval: leave out one group (an item's clips) at a time
+        loo = frechet_distance_jackknife(x, mu_ref, sigma_ref, jackknife_groups([1] * n, max_groups=g))
+        out[f"jackknife ({g} groups)"] = fd_jackknife_interval(value, loo, CONFIDENCE)
     inf = fd_infinity(x, mu_ref, sigma_ref, seed=seed)
     out["FD∞"] = inf.value
     out["FD∞ + spread"] = (inf.value - (q_hi - mean), inf.value - (q_lo - mean))  # the plug-in's spread
@@ -155,7 +167,8 @@ def run_regime(d: int, n: int, args, pool) -> list[str]:
     base = args.seed * 100_003 + d * 1009 + n
     theta = float(np.mean(list(pool.map(_plugin, [(pop, n, args.ref_samples, base + 10**7 + t)
                                                       for t in range(args.theta_trials)]))))
-    jobs = [(pop, n, args.ref_samples, base + t, args.bootstrap, args.fd_inf_bootstrap, not args.no_jackknife)
+    groups = [int(g) for g in args.jackknife_groups.split(",") if g]
+    jobs = [(pop, n, args.ref_samples, base + t, args.bootstrap, args.fd_inf_bootstrap, not args.no_jackknife, groups)
             for t in range(args.trials)]
     trials = list(pool.map(_trial, jobs))
     plug = np.array([t["plug-in"] for t in trials])
@@ -202,6 +215,8 @@ def main(argv=None) -> None:
                    help="also bootstrap the whole FD∞ procedure with this many replicates (slow)")
     p.add_argument("--no-jackknife", action="store_true",
                    help="skip BCa and the jackknife intervals (n leave-one-out FDs per trial)")
+    p.add_argument("--jackknife-groups", default="50,200",
+                   help="grouped jackknife intervals with these group counts (consecutive rows merged)")
     p.add_argument("--ref-samples", type=int, default=0, help="fit the reference to this many samples (0: exact)")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)

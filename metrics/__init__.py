@@ -19,7 +19,14 @@ from metrics.frechet import (
     psd_sqrt,
     trace_sqrt_product,
 )
-from metrics.frechet_interval import FDInfinity, fd_infinity, fd_interval
+from metrics.frechet_interval import (
+    FDInfinity,
+    fd_infinity,
+    fd_interval,
+    fd_jackknife_interval,
+    frechet_distance_jackknife,
+    jackknife_groups,
+)
 from metrics.gaussian_stats import GaussianStats, merge_stats
 from metrics.identity import IdCounts, IdScores, id_scores, id_scores_bootstrap, precision_recall_f1
 
@@ -33,11 +40,14 @@ __all__ = [
     "confusion_degree",
     "fd_infinity",
     "fd_interval",
+    "fd_jackknife_interval",
     "frame_text_consistency",
     "frechet_distance",
     "frechet_distance_bootstrap",
+    "frechet_distance_jackknife",
     "id_scores",
     "id_scores_bootstrap",
+    "jackknife_groups",
     "merge_stats",
     "normalize_confusion_degree",
     "precision_recall_f1",

@@ -35,9 +35,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from metrics.frechet import SubsetFrechet
+from metrics.frechet import SubsetFrechet, _as_float64
 
 FD_INTERVALS = ("shifted", "basic", "percentile")
+#: most groups a jackknife leaves out one at a time (one FD each); more rows are merged into this many
+JACKKNIFE_MAX_GROUPS = 200
 #: Chong & Forsyth's defaults: 15 sizes from a tenth of the clips to all of them
 FD_INF_POINTS = 15
 FD_INF_MIN_FRACTION = 0.1
@@ -134,3 +136,71 @@ def fd_infinity(features, mu_ref, sigma_ref, num_points: int = FD_INF_POINTS,
     slope, intercept = np.polyfit(1.0 / sizes, distances, 1)
     return FDInfinity(float(intercept), float(slope), tuple(int(m) for m in sizes),
                       tuple(float(v) for v in distances))
+
+
+def jackknife_groups(sizes, max_groups: int = JACKKNIFE_MAX_GROUPS) -> np.ndarray:
+    """A group label per row for rows that come in consecutive blocks of ``sizes`` (e.g. the clips of
+    each item, in suite order): one group per block, or, with more than ``max_groups`` blocks, block b
+    in group ``b * max_groups // len(sizes)`` (consecutive blocks merged). Empty blocks are skipped.
+
+    >>> jackknife_groups([3, 1, 2]).tolist()
+    [0, 0, 0, 1, 2, 2]
+    >>> jackknife_groups([1, 1, 1, 1], max_groups=2).tolist()
+    [0, 0, 1, 1]
+    """
+    sizes = [int(k) for k in sizes if int(k) > 0]
+    if max_groups < 2:
+        raise ValueError(f"max_groups must be >= 2, got {max_groups}")
+    blocks = len(sizes)
+    labels = [b if blocks <= max_groups else b * max_groups // blocks for b in range(blocks)]
+    return np.repeat(np.asarray(labels, dtype=np.int64), sizes)
+
+
+def frechet_distance_jackknife(features, mu_ref, sigma_ref, groups=None) -> np.ndarray:
+    """FD of ``features`` ``[n, d]`` against ``N(mu_ref, sigma_ref)`` with each group of rows left out in
+    turn (``groups``: a label per row; default: every row its own group, the delete-one jackknife), in
+    order of the sorted labels. Needs at least 2 groups and 2 rows left in every case.
+
+    >>> x = np.random.default_rng(0).normal(size=(6, 2))
+    >>> frechet_distance_jackknife(x, np.zeros(2), np.eye(2), groups=[0, 0, 1, 1, 2, 2]).shape
+    (3,)
+    """
+    x = _as_float64(features, "features", 2)
+    fd = SubsetFrechet(x, mu_ref, sigma_ref)
+    labels = np.arange(fd.n) if groups is None else np.asarray(groups).ravel()
+    if labels.shape != (fd.n,):
+        raise ValueError(f"groups must have one label per row: {labels.shape} labels for {fd.n} rows")
+    uniq = np.unique(labels)
+    if uniq.size < 2:
+        raise ValueError("a jackknife needs at least 2 groups")
+    out = np.empty(uniq.size, dtype=np.float64)
+    for k, g in enumerate(uniq):
+        keep = np.flatnonzero(labels != g)
+        if keep.size < 2:
+            raise ValueError(f"leaving out group {g} leaves {keep.size} row(s); a covariance needs 2")
+        out[k] = fd(keep)
+    return out
+
+
+def fd_jackknife_interval(value: float, leave_out, confidence: float = 0.95) -> tuple[float, float]:
+    """Normal interval ``value -+ z se`` with the (grouped) jackknife standard error of the FD,
+    ``se^2 = (g - 1) / g * sum_k (FD_(k) - mean FD_(.))^2`` over the ``g`` leave-one-group-out values
+    (Efron & Tibshirani 1993, Eq. 11.5; delete-a-group form, Eq. 11.13 for equal groups),
+    ``z = Phi^-1((1 + confidence) / 2)``. An interval for the expected FVD at this clip count; it is
+    centred on ``value``, so it always contains it.
+
+    >>> lo, hi = fd_jackknife_interval(10.0, [9.0, 11.0], confidence=0.95)   # se = 1
+    >>> round(lo, 4), round(hi, 4)
+    (8.04, 11.96)
+    """
+    from scipy.stats import norm
+
+    loo = np.asarray(leave_out, dtype=np.float64).ravel()
+    if loo.size < 2 or not np.isfinite(loo).all():
+        raise ValueError("need at least 2 finite leave-one-out values")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    g = loo.size
+    se = float(np.sqrt((g - 1) / g * ((loo - loo.mean()) ** 2).sum()))
+    z = float(norm.ppf((1.0 + confidence) / 2.0))
+    return float(value) - z * se, float(value) + z * se

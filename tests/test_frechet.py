@@ -146,3 +146,26 @@ def test_fd_infinity_matches_an_independent_extrapolation():
     assert fit.distances == pytest.approx(fds, rel=1e-6)
     assert fit.value == pytest.approx(line.intercept, rel=1e-6, abs=1e-9)
     assert fit.slope == pytest.approx(line.slope, rel=1e-6)
+
+
+def test_grouped_jackknife_matches_direct_leave_one_group_out():
+    from metrics import fd_jackknife_interval, frechet_distance_jackknife, jackknife_groups
+
+    rng = np.random.default_rng(7)
+    ref = rng.normal(size=(90, 6))
+    mu_r, s_r = gaussian_fit(ref)
+    gen = rng.normal(loc=0.4, size=(14, 6))
+    labels = jackknife_groups([3, 3, 2, 2, 4])
+    loo = frechet_distance_jackknife(gen, mu_r, s_r, labels)
+    expected = [scipy_frechet(*gaussian_fit(gen[labels != g]), mu_r, s_r) for g in range(5)]
+    assert loo == pytest.approx(expected, rel=1e-6)
+    value = scipy_frechet(*gaussian_fit(gen), mu_r, s_r)
+    se = np.sqrt(4 / 5 * np.sum((np.array(expected) - np.mean(expected)) ** 2))
+    lo, hi = fd_jackknife_interval(value, loo)
+    assert (lo, hi) == pytest.approx((value - 1.959964 * se, value + 1.959964 * se), rel=1e-6)
+    # default groups: every row (the delete-one jackknife)
+    assert frechet_distance_jackknife(gen, mu_r, s_r).shape == (14,)
+    with pytest.raises(ValueError, match="2 groups"):
+        frechet_distance_jackknife(gen, mu_r, s_r, np.zeros(14))
+    with pytest.raises(ValueError, match="one label per row"):
+        frechet_distance_jackknife(gen, mu_r, s_r, np.zeros(3))

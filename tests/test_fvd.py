@@ -90,10 +90,11 @@ def test_scorer_matches_scipy_and_flags_small_sets(tmp_path):
     used = gen[:, :2].reshape(-1, d).astype(np.float32).astype(np.float64)
     assert m["mean"] == pytest.approx(scipy_fvd(used, real), rel=1e-5)
     assert m["n"] == 10 and m["n_reference"] == 40 and m["higher_is_better"] is False
-    assert m["ci95"][0] <= m["mean"] <= m["ci95"][1] and m["interval"] == "shifted"
+    assert m["ci95"][0] <= m["mean"] <= m["ci95"][1] and m["interval"] == "jackknife"
+    assert m["jackknife_groups"] == 5  # one group per item (2 clips each)
     assert m["bias_corrected"]["ci95"][0] <= m["bias_corrected"]["value"] <= m["bias_corrected"]["ci95"][1]
     assert m["bias_corrected"]["value"] == pytest.approx(m["mean"] - m["bootstrap_bias"], abs=2e-6)
-    assert scorer.config()["interval"] == "shifted"
+    assert scorer.config()["interval"] == "jackknife"
     assert m["unreliable"] is False  # 10 generated and 40 reference clips >= d + 1 = 7
     assert any("shorter than 16 frames" in w for w in m["warnings"])
     # same inputs, same seed -> same numbers; another seed moves only the CI
@@ -203,8 +204,10 @@ def test_fvd_interval_contains_the_fvd_on_random_features(tmp_path, n, d):
         gen = rng.normal(loc=0.1, scale=1.1, size=(n, d))
         m = _aggregate(ref_path, gen, seed)
         assert m["mean"] == pytest.approx(scipy_fvd(gen, real), rel=1e-6)  # the point estimate is the plug-in FD
-        lo, hi = m["ci95"]
-        assert lo <= m["mean"] <= hi, (seed, m["mean"], m["ci95"])
+        assert m["interval"] == "jackknife" and m["jackknife_groups"] == min(n, 200)
+        for method in ("jackknife", "shifted"):
+            lo, hi = _aggregate(ref_path, gen, seed, fvd_interval=method)["ci95"]
+            assert lo <= m["mean"] <= hi, (method, seed, m["mean"], (lo, hi))
         assert m["bootstrap_bias"] > 0  # the replicates do sit above the estimate
         bc = m["bias_corrected"]
         assert bc["ci95"][0] <= bc["value"] <= bc["ci95"][1] and bc["value"] < m["mean"]
@@ -213,3 +216,18 @@ def test_fvd_interval_contains_the_fvd_on_random_features(tmp_path, n, d):
         excluded += not (old["ci95"][0] <= old["mean"] <= old["ci95"][1])
     if n < d:
         assert excluded == 5  # the old interval missed the estimate every time in this regime
+
+
+def test_jackknife_groups_are_items_and_tiny_sets_fall_back(tmp_path):
+    from mvbench.scorers import ItemScore
+    from mvbench.scorers.fvd import _jackknife_labels
+
+    assert _jackknife_labels([3, 0, 2, 1]).tolist() == [0, 0, 0, 1, 1, 2]
+    assert _jackknife_labels([4, 1]).tolist() == [0, 1, 2, 3, 4]  # leaving the big item out would leave 1 clip
+    assert len(set(_jackknife_labels([1] * 1000).tolist())) == 200
+    rng = np.random.default_rng(3)
+    ref_path = make_reference(tmp_path / "ref.npz", rng.normal(size=(50, 3)))
+    scorer = FVDScorer({"metrics": ["fvd"], "fvd_reference": str(ref_path), "bootstrap": 50})
+    two = scorer.aggregate({"a": ItemScore(payload={"fvd": rng.normal(size=(2, 3))})})["fvd"]
+    assert two["interval"] == "shifted" and "no jackknife interval" in " ".join(two["warnings"])
+    assert two["ci95"][0] <= two["mean"] <= two["ci95"][1]

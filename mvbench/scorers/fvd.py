@@ -12,9 +12,11 @@ Aggregate: ``mean`` is the squared Fréchet distance (:func:`metrics.frechet_dis
 plug-in FVD) between the Gaussian fit of all generated clips (suite order, so any sharding gives the
 same numbers) and the reference. The plug-in FD is biased upward by the clip count, and resampling
 clips inflates it further, so the plain percentile interval of the bootstrap replicates can exclude the
-estimate. ``ci95`` is therefore, by default (``--fvd-interval shifted``), the percentile interval
-shifted by the bootstrap bias: an interval for the expected FVD at this clip count against this
-reference, which contains ``mean`` (:func:`metrics.fd_interval`). ``bias_corrected`` gives the
+estimate. ``ci95`` is therefore, by default (``--fvd-interval jackknife``), the FVD plus or minus 1.96
+jackknife standard errors, leaving out one item's clips at a time (:func:`metrics.fd_jackknife_interval`):
+an interval for the expected FVD at this clip count against this reference, centred on ``mean``
+(``--fvd-interval shifted``: the bootstrap percentile interval shifted by the bootstrap bias, wider;
+:func:`metrics.fd_interval`). ``bias_corrected`` gives the
 bootstrap bias-corrected estimate of the population distance, ``2 FD - mean(FD*)``, with the basic
 (reverse percentile) interval. Coverage of both, measured by simulation, is in docs/fvd.md. Replicates
 resample generated clips with replacement, the reference held fixed (``--fvd-bootstrap``, by default
@@ -31,7 +33,15 @@ from typing import Any
 
 import numpy as np
 
-from metrics import GaussianStats, fd_interval, frechet_distance, frechet_distance_bootstrap
+from metrics import (
+    GaussianStats,
+    fd_interval,
+    fd_jackknife_interval,
+    frechet_distance,
+    frechet_distance_bootstrap,
+    frechet_distance_jackknife,
+    jackknife_groups,
+)
 from mvbench.config import Option, positive
 from mvbench.errors import MvbenchError
 from mvbench.fvd_reference import (
@@ -51,9 +61,9 @@ FVD_METRICS = ("fvd", "fvd_videomae")
 LARGE_SET = 512
 LARGE_SET_REPLICATES = 200
 _REFERENCE_OPTION = {"fvd": "fvd_reference", "fvd_videomae": "fvd_videomae_reference"}
-#: intervals ``ci95`` may use (both are reported with the plug-in FVD); the default and why: docs/fvd.md
-CI95_INTERVALS = ("shifted", "percentile")
-DEFAULT_INTERVAL = "shifted"
+#: intervals ``ci95`` may use (all are reported with the plug-in FVD); the default and why: docs/fvd.md
+CI95_INTERVALS = ("jackknife", "shifted", "percentile")
+DEFAULT_INTERVAL = "jackknife"
 
 
 @dataclass
@@ -82,6 +92,23 @@ def _requested_metrics(options: Mapping[str, Any]) -> list[str]:
     return given or ["fvd"]
 
 
+def _jackknife_labels(item_sizes: list[int]) -> np.ndarray:
+    """Jackknife groups for the clips of items in suite order: one group per item (items are the sampling
+    unit; their scenes are alike), at most :data:`metrics.frechet_interval.JACKKNIFE_MAX_GROUPS` (consecutive
+    items merged). With a single item, or an item holding all but one clip, each clip is its own group.
+
+    >>> _jackknife_labels([3, 3, 2]).tolist()
+    [0, 0, 0, 1, 1, 1, 2, 2]
+    >>> _jackknife_labels([5]).tolist()
+    [0, 1, 2, 3, 4]
+    """
+    sizes = [k for k in item_sizes if k > 0]
+    n = sum(sizes)
+    if len(sizes) < 2 or n - max(sizes) < 2:
+        return jackknife_groups([1] * n)
+    return jackknife_groups(sizes)
+
+
 class FVDScorer(Scorer):
     name = "fvd"
     metrics = (
@@ -106,8 +133,9 @@ class FVDScorer(Scorer):
                f"bootstrap replicates for the FVD intervals (default: --bootstrap, at most {LARGE_SET_REPLICATES} "
                f"when clips and dimension both exceed {LARGE_SET})", type=int, check=positive),
         Option("fvd_interval", DEFAULT_INTERVAL,
-               "ci95 of FVD: shifted (the bootstrap percentile interval minus the bootstrap bias; contains the "
-               "FVD) or percentile (mvbench's earlier interval, kept to reproduce old results files; biased "
+               "ci95 of FVD: jackknife (FVD -+ 1.96 jackknife standard errors, leaving out one item's clips at a "
+               "time, at most 200 groups), shifted (the bootstrap percentile interval minus the bootstrap bias, "
+               "wider) or percentile (mvbench's earlier interval, kept to reproduce old results files; biased "
                "upward, can exclude the FVD)", choices=CI95_INTERVALS),
     )
 
@@ -221,12 +249,25 @@ class FVDScorer(Scorer):
         mu_ref, sigma_ref = ref.mean(), ref.covariance()
         value = frechet_distance(generated.mean(), generated.covariance(), mu_ref, sigma_ref)
         reps = frechet_distance_bootstrap(features, mu_ref, sigma_ref, n_boot=n_boot, seed=seed)
-        lo, hi = fd_interval(value, reps, self.interval)
+        interval, groups = self.interval, 0
+        if interval == "jackknife":
+            try:
+                labels = _jackknife_labels([len(p) for p in parts])
+                loo = frechet_distance_jackknife(features, mu_ref, sigma_ref, labels)
+                lo, hi = fd_jackknife_interval(value, loo)
+                groups = int(loo.size)
+            except ValueError as exc:  # too few clips to leave groups out
+                warnings.append(f"{setup.metric}: no jackknife interval ({exc}); ci95 is the shifted bootstrap "
+                                "interval")
+                interval = "shifted"
+        if interval != "jackknife":
+            lo, hi = fd_interval(value, reps, interval)
         b_lo, b_hi = fd_interval(value, reps, "basic")
-        return summary | {
+        extra = {"jackknife_groups": groups} if groups else {}
+        return summary | extra | {
             "mean": round(value, DECIMALS),
             "ci95": [round(lo, DECIMALS), round(hi, DECIMALS)],
-            "interval": self.interval,
+            "interval": interval,
             "std": round(float(reps.std(ddof=1)), DECIMALS) if n_boot > 1 else 0.0,
             "bootstrap_resamples": n_boot,
             "bootstrap_bias": round(float(reps.mean()) - value, DECIMALS),

@@ -92,6 +92,8 @@ def test_scorer_matches_scipy_and_flags_small_sets(tmp_path):
     assert m["n"] == 10 and m["n_reference"] == 40 and m["higher_is_better"] is False
     assert m["ci95"][0] <= m["mean"] <= m["ci95"][1] and m["interval"] == "jackknife"
     assert m["jackknife_groups"] == 5  # one group per item (2 clips each)
+    half = (m["ci95"][1] - m["ci95"][0]) / 2
+    assert half == pytest.approx(1.959964 * m["std"], rel=1e-4)  # std: the jackknife standard error
     assert m["bias_corrected"]["ci95"][0] <= m["bias_corrected"]["value"] <= m["bias_corrected"]["ci95"][1]
     assert m["bias_corrected"]["value"] == pytest.approx(m["mean"] - m["bootstrap_bias"], abs=2e-6)
     assert scorer.config()["interval"] == "jackknife"

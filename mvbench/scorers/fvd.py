@@ -256,19 +256,21 @@ class FVDScorer(Scorer):
                 loo = frechet_distance_jackknife(features, mu_ref, sigma_ref, labels)
                 lo, hi = fd_jackknife_interval(value, loo)
                 groups = int(loo.size)
+                std = float(np.sqrt((groups - 1) / groups * ((loo - loo.mean()) ** 2).sum()))
             except ValueError as exc:  # too few clips to leave groups out
                 warnings.append(f"{setup.metric}: no jackknife interval ({exc}); ci95 is the shifted bootstrap "
                                 "interval")
                 interval = "shifted"
         if interval != "jackknife":
             lo, hi = fd_interval(value, reps, interval)
+            std = float(reps.std(ddof=1)) if n_boot > 1 else 0.0
         b_lo, b_hi = fd_interval(value, reps, "basic")
         extra = {"jackknife_groups": groups} if groups else {}
         return summary | extra | {
             "mean": round(value, DECIMALS),
             "ci95": [round(lo, DECIMALS), round(hi, DECIMALS)],
             "interval": interval,
-            "std": round(float(reps.std(ddof=1)), DECIMALS) if n_boot > 1 else 0.0,
+            "std": round(std, DECIMALS),  # standard error of the FVD: jackknife, else the replicates' std
             "bootstrap_resamples": n_boot,
             "bootstrap_bias": round(float(reps.mean()) - value, DECIMALS),
             "bias_corrected": {"value": round(2.0 * value - float(reps.mean()), DECIMALS),

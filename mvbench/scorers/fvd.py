@@ -18,7 +18,8 @@ an interval for the expected FVD at this clip count against this reference, cent
 (``--fvd-interval shifted``: the bootstrap percentile interval shifted by the bootstrap bias, wider;
 :func:`metrics.fd_interval`). ``bias_corrected`` gives the
 bootstrap bias-corrected estimate of the population distance, ``2 FD - mean(FD*)``, with the basic
-(reverse percentile) interval. Coverage of both, measured by simulation, is in docs/fvd.md. Replicates
+(reverse percentile) interval (null below ``--fvd-min-clips`` generated clips, where no correction
+recovers the population distance). Coverage of both, measured by simulation, is in docs/fvd.md. Replicates
 resample generated clips with replacement, the reference held fixed (``--fvd-bootstrap``, by default
 ``--bootstrap`` capped at 200 for large sets). With fewer clips than the feature dimension + 1 (401 for
 I3D, 1409 for VideoMAE-v2; ``--fvd-min-clips`` overrides) in either set the covariance is singular and
@@ -266,6 +267,12 @@ class FVDScorer(Scorer):
             std = float(reps.std(ddof=1)) if n_boot > 1 else 0.0
         b_lo, b_hi = fd_interval(value, reps, "basic")
         extra = {"jackknife_groups": groups} if groups else {}
+        # the bias correction recovers the population distance only with more clips than dimensions
+        # (docs/fvd.md: 0% coverage at 150 clips of 400-d features); below, the field is null
+        bias_corrected = None
+        if n >= min_clips:
+            bias_corrected = {"value": round(2.0 * value - float(reps.mean()), DECIMALS),
+                              "ci95": [round(b_lo, DECIMALS), round(b_hi, DECIMALS)]}
         return summary | extra | {
             "mean": round(value, DECIMALS),
             "ci95": [round(lo, DECIMALS), round(hi, DECIMALS)],
@@ -273,8 +280,7 @@ class FVDScorer(Scorer):
             "std": round(std, DECIMALS),  # standard error of the FVD: jackknife, else the replicates' std
             "bootstrap_resamples": n_boot,
             "bootstrap_bias": round(float(reps.mean()) - value, DECIMALS),
-            "bias_corrected": {"value": round(2.0 * value - float(reps.mean()), DECIMALS),
-                               "ci95": [round(b_lo, DECIMALS), round(b_hi, DECIMALS)]},
+            "bias_corrected": bias_corrected,
             "unreliable": n < min_clips or ref.count < min_clips,
             "warnings": warnings,
         }

@@ -17,6 +17,7 @@ from leaderboard.metric_info import metric_info, metric_order
 from leaderboard.paper_tables import PaperTable
 from leaderboard.paper_units import measured_factor, scaled_cell
 from leaderboard.results_input import model_label, read_results, suite_identity
+from mvbench.report import f_range
 
 FLAG_UNCALIBRATED = "uncalibrated"
 FLAG_FAILURES = "failures"
@@ -58,6 +59,7 @@ class Cell:
     unreliable: bool = False
     delta: float | None = None  # measured − published, for measured rows beside a paper table
     mark: str | None = None  # "best" / "second", set by marking
+    frames: str = ""  # Confusion Degree: the items' number of frame-level prompts F ("3", "7-8")
 
 
 @dataclass
@@ -106,7 +108,7 @@ def _row_from_results(doc: dict, source: str, metrics: list[str]) -> Row:
         ci = summary.get("ci95")
         cells[name] = Cell(value=summary.get("mean"), std=summary.get("std"),
                            ci95=tuple(ci) if ci else None, n=summary.get("n"),
-                           unreliable=bool(summary.get("unreliable", False)))
+                           unreliable=bool(summary.get("unreliable", False)), frames=f_range(summary.get("F")))
     flags = {}
     if doc.get("calibrated") is False:
         flags[FLAG_UNCALIBRATED] = "computed with an uncalibrated encoder: not comparable to calibrated runs"

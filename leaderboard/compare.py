@@ -7,6 +7,15 @@ mean of per-item differences over the items both evaluated with a bootstrap 95% 
 - ``--max-drop M=x`` for a higher-is-better metric: regression when base − new > x;
 - ``--max-rise M=x`` for a lower-is-better metric: regression when new − base > x.
 
+Gate modes (``gate_mode``):
+
+- ``"point"`` (default): the thresholds above judge the change of the means (Δ);
+- ``"interval"``: a metric regresses only when the paired mean change over the items both runs
+  scored is worse than the threshold AND its paired bootstrap 95% CI lies entirely on the worse side
+  of 0 (the drop is beyond the threshold and outside the interval). A change the item noise can
+  explain passes. A gated metric without per-item scores (FVD) has no paired interval and is judged
+  on Δ as in point mode, with a note.
+
 Directions come from each file's ``higher_is_better``. Results from different suites (name, version,
 content hash), paper presets (``--protocol``, recorded as ``config.protocol``; a file without one counts
 as no preset), encoders (weights hash, calibration, preprocessing of an encoder both runs used) or
@@ -34,12 +43,15 @@ from leaderboard.metric_info import metric_order
 from leaderboard.results_input import model_label, suite_identity
 
 EXIT_PASS, EXIT_REGRESSION, EXIT_INCOMPARABLE = 0, 1, 2
+GATE_MODES = ("point", "interval")
 
 #: config keys that change how a run is executed but not what it measures
 RUNTIME_CONFIG_KEYS = frozenset({
     "batch_size", "num_workers", "workers", "processes", "device", "cache", "cache_dir", "progress",
-    "verbose", "resume", "out", "output", "metrics", "bootstrap", "bootstrap_resamples",
+    "verbose", "resume", "out", "output", "metrics", "bootstrap", "bootstrap_resamples", "ci_method",
 })
+#: scorer settings that change an interval but not the value (``scorers.<scorer>.<key>``)
+INTERVAL_CONFIG_KEYS = frozenset({"scorers.fvd.interval"})
 #: tolerance when a change equals the threshold exactly (float noise)
 EPS = 1e-9
 
@@ -53,8 +65,9 @@ class MetricComparison:
     delta: float | None = None
     paired: dict | None = None  # summarize() of per-item new − base on common items
     gate: tuple[str, float] | None = None  # ("max-drop"|"max-rise", limit)
-    status: str = "same"  # pass / regression / improved / worse / same / missing
+    status: str = "same"  # pass / regression / noise / improved / worse / same / missing
     gated_on_paired: bool = False  # the gate judged the paired mean (runs scored different items)
+    gated_on_interval: bool = False  # interval mode: the paired CI had to exclude 0 as well
 
 
 @dataclass
@@ -63,6 +76,7 @@ class Comparison:
     new_path: str
     base: dict
     new: dict
+    gate_mode: str = "point"
     metrics: list[MetricComparison] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why the two runs are incomparable
     forced: bool = False
@@ -186,7 +200,7 @@ def comparability_problems(base: dict, new: dict) -> list[str]:
 
     def other_metric(key: str) -> bool:  # a multi-metric scorer's per-metric settings of a metric not in both
         parts = key.split(".")
-        return len(parts) > 3 and parts[2] == "metrics" and parts[3] not in common
+        return key in INTERVAL_CONFIG_KEYS or (len(parts) > 3 and parts[2] == "metrics" and parts[3] not in common)
 
     for scorer in sorted(set(b_sc) & set(n_sc)):
         b_cfg, n_cfg = b_sc[scorer], n_sc[scorer]
@@ -240,14 +254,14 @@ def _item_scores(doc: dict, metric: str) -> dict[str, float]:
     return out
 
 
-def _paired(base: dict, new: dict, metric: str, higher_is_better: bool, seed: int) -> dict | None:
+def _paired(base: dict, new: dict, metric: str, higher_is_better: bool, seed: int, ci_method: str) -> dict | None:
     from mvbench.stats import summarize
 
     b, n = _item_scores(base, metric), _item_scores(new, metric)
     diffs = [n[i] - b[i] for i in sorted(set(b) & set(n))]
     if not diffs:
         return None
-    return summarize(diffs, higher_is_better, seed=seed)
+    return summarize(diffs, higher_is_better, seed=seed, method=ci_method)
 
 
 def _check_gates(base: dict, new: dict, base_path: str, new_path: str,
@@ -269,9 +283,15 @@ def _check_gates(base: dict, new: dict, base_path: str, new_path: str,
                 raise LeaderboardError(f"{option} {metric}: the base run has no finite value for it ({base_path})")
 
 
-def _judge(row: MetricComparison, change: float) -> str:
+def _judge(row: MetricComparison, change: float, interval: tuple[float, float] | None = None) -> str:
+    """Status of a change (new − base). With ``interval`` (the paired CI of the change, interval gate
+    mode) a worsening beyond the threshold is a regression only when the whole interval is worse than 0."""
     worsening = -change if row.higher_is_better else change
     if row.gate and worsening > row.gate[1] + EPS:
+        if interval is not None:
+            nearest = -interval[1] if row.higher_is_better else interval[0]  # least-bad end of the CI
+            if not nearest > 0.0:
+                return "noise"
         return "regression"
     if worsening < -EPS:
         return "improved"
@@ -282,11 +302,22 @@ def _judge(row: MetricComparison, change: float) -> str:
 
 def compare_results(base: dict, new: dict, base_path: str = "base", new_path: str = "new",
                     max_drop: dict[str, float] | None = None, max_rise: dict[str, float] | None = None,
-                    force: bool = False, allow_failures: bool = False) -> Comparison:
-    """Compare ``new`` against ``base`` (both loaded results dicts); see the module docstring."""
+                    force: bool = False, allow_failures: bool = False, gate_mode: str = "point",
+                    ci_method: str | None = None) -> Comparison:
+    """Compare ``new`` against ``base`` (both loaded results dicts); see the module docstring.
+
+    ``ci_method`` (percentile | bca) is the paired interval's bootstrap method (default: mvbench's).
+    """
+    from metrics.bootstrap import CI_METHODS, DEFAULT_CI_METHOD
+
+    if gate_mode not in GATE_MODES:
+        raise LeaderboardError(f"unknown gate mode {gate_mode!r}", hint=f"choose one of {', '.join(GATE_MODES)}")
+    ci_method = ci_method or DEFAULT_CI_METHOD
+    if ci_method not in CI_METHODS:
+        raise LeaderboardError(f"unknown CI method {ci_method!r}", hint=f"choose one of {', '.join(CI_METHODS)}")
     max_drop, max_rise = dict(max_drop or {}), dict(max_rise or {})
-    cmp = Comparison(base_path, new_path, base, new, problems=comparability_problems(base, new), forced=force,
-                     lost_items=lost_items(base, new), allow_failures=allow_failures)
+    cmp = Comparison(base_path, new_path, base, new, gate_mode=gate_mode, problems=comparability_problems(base, new),
+                     forced=force, lost_items=lost_items(base, new), allow_failures=allow_failures)
     _check_gates(base, new, base_path, new_path, max_drop, max_rise)
     b_scored, n_scored = set(base.get("items") or {}), set(new.get("items") or {})
     on_common_items = allow_failures and bool(n_scored) and b_scored != n_scored
@@ -308,16 +339,25 @@ def compare_results(base: dict, new: dict, base_path: str = "base", new_path: st
             cmp.metrics.append(row)
             continue
         row.delta = n_mean - b_mean
-        row.paired = _paired(base, new, metric, row.higher_is_better, seed)
+        row.paired = _paired(base, new, metric, row.higher_is_better, seed, ci_method)
+        has_paired = row.paired is not None and finite(row.paired.get("mean")) is not None
         if on_common_items and row.gate:
-            if row.paired is None or finite(row.paired.get("mean")) is None:
+            if not has_paired:
                 raise LeaderboardError(
                     f"{row.gate[0]} {metric}: the runs scored different items and {metric} has no per-item "
                     "scores to compare on the items both scored",
                     hint="fix the failed items, or gate only metrics with per-item scores")
             row.gated_on_paired = True
+        if gate_mode == "interval" and row.gate and has_paired:
+            row.gated_on_paired = row.gated_on_interval = True
+            lo, hi = row.paired["ci95"]
+            row.status = _judge(row, float(row.paired["mean"]), (float(lo), float(hi)))
+        elif row.gated_on_paired:
             row.status = _judge(row, float(row.paired["mean"]))
         else:
+            if gate_mode == "interval" and row.gate:
+                cmp.notes.append(f"--gate-mode interval: {metric} has no per-item scores, so no paired interval; "
+                                 "its gate judged the change of the means (Δ) as in point mode")
             row.status = _judge(row, row.delta)
         cmp.metrics.append(row)
     if cmp.lost_items and allow_failures:

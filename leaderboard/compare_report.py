@@ -9,7 +9,8 @@ from leaderboard.metric_info import metric_info
 VERDICT = {0: "PASS", 1: "REGRESSION", 2: "INCOMPARABLE"}
 INCOMPLETE = "INCOMPLETE"
 STATUS = {"regression": "**regression**", "improved": "improved", "pass": "pass", "worse": "worse (no gate)",
-          "same": "unchanged", "missing": "missing value"}
+          "same": "unchanged", "missing": "missing value",
+          "noise": "pass (beyond the threshold, but the paired CI contains 0)"}
 
 
 def _md(text: str) -> str:
@@ -37,6 +38,9 @@ def render_comparison(cmp: Comparison) -> str:
             return "\n".join(lines) + "\n"
     if cmp.incomplete:
         lines += [f"Not passed: {_md(cmp.incomplete_message)}.", ""]
+    if cmp.gate_mode == "interval":
+        lines += ["Gate mode `interval`: a gated metric fails only when its paired change is beyond the threshold "
+                  "and its paired 95% CI excludes 0.", ""]
     lines += ["| Metric | Base [95% CI] | New [95% CI] | Δ new − base | paired Δ [95% CI] (items) | Gate | Result |",
               "| :-- | --: | --: | --: | --: | :-- | :-- |"]
     for m in cmp.metrics:
@@ -48,7 +52,11 @@ def render_comparison(cmp: Comparison) -> str:
         if m.paired and m.paired.get("mean") is not None:
             lo, hi = m.paired["ci95"]
             paired = f"{fmt_signed(m.paired['mean'], d)} [{fmt_signed(lo, d)}, {fmt_signed(hi, d)}] ({m.paired['n']})"
-        gate = "-" if m.gate is None else f"{m.gate[0]} {m.gate[1]:g}" + (" (paired)" if m.gated_on_paired else "")
+        gate = "-" if m.gate is None else f"{m.gate[0]} {m.gate[1]:g}"
+        if m.gate is not None and m.gated_on_interval:
+            gate += " (paired, CI must exclude 0)"
+        elif m.gate is not None and m.gated_on_paired:
+            gate += " (paired)"
         lines.append(f"| {_md(m.metric)} {arrow} | {_summary(m.base, d)} | {_summary(m.new, d)} | {delta} | "
                      f"{paired} | {gate} | {STATUS[m.status]} |")
     if cmp.notes:

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from leaderboard.board import FLAG_FAILURES, FLAG_UNCALIBRATED, Board, Cell, Column, Row
 
 MISSING = "-"
-CI_STYLES = ("pm", "brackets", "none")
+#: how a 95% CI is printed: ``[lo, hi]``, asymmetric bounds ``+a/-b`` around the value, or not at all.
+#: (A ``±`` half-width would misstate the bootstrap intervals, which are asymmetric.)
+CI_STYLES = ("brackets", "asymmetric", "none")
+DEFAULT_CI_STYLE = "brackets"
 
 #: row and cell markers and what they mean (printed under every table that uses them)
 ROW_MARKERS = {FLAG_UNCALIBRATED: "†", FLAG_FAILURES: "‡"}
@@ -38,19 +41,40 @@ class CellText:
     suffix: str = ""
 
 
-def cell_text(cell: Cell, col: Column, ci_style: str = "pm") -> CellText:
-    """Printed parts of one cell: value, "± std" (published) or the CI by ``ci_style``, Δ and markers."""
+def ci_text(value: float, ci95, decimals: int, ci_style: str = DEFAULT_CI_STYLE) -> str:
+    """The interval ``ci95`` of ``value`` as printed: ``[lo, hi]`` (``brackets``), ``+a/-b`` with
+    ``a = hi - value`` and ``b = value - lo`` (``asymmetric``; an interval that does not contain the
+    value, as old FVD files have, falls back to brackets), or ``""`` (``none``).
+
+    >>> ci_text(0.09, (0.106, 0.297), 2)
+    '[0.11, 0.30]'
+    >>> ci_text(47.0, (46.2, 47.5), 2, "asymmetric")
+    '+0.50/-0.80'
+    >>> ci_text(0.09, (0.106, 0.297), 2, "asymmetric")
+    '[0.11, 0.30]'
+    """
+    if ci95 is None or ci_style == "none":
+        return ""
+    lo, hi = float(ci95[0]), float(ci95[1])
+    if ci_style == "asymmetric" and lo <= value <= hi:
+        return f"+{fmt(hi - value, decimals)}/-{fmt(value - lo, decimals)}"
+    return f"[{fmt(lo, decimals)}, {fmt(hi, decimals)}]"
+
+
+def cell_text(cell: Cell, col: Column, ci_style: str = DEFAULT_CI_STYLE) -> CellText:
+    """Printed parts of one cell: value, "± std" (published mean ± std) or the CI by ``ci_style``, then
+    markers, F for Confusion Degree cells (CD grows with it) and Δ."""
     if cell.value is None:
         return CellText(MISSING)
     d = col.decimals
     spread = ""
     if cell.std is not None and cell.ci95 is None:
         spread = f"± {fmt(cell.std, d)}"
-    elif cell.ci95 is not None and ci_style == "pm":
-        spread = f"± {fmt((cell.ci95[1] - cell.ci95[0]) / 2.0, d)}"
-    elif cell.ci95 is not None and ci_style == "brackets":
-        spread = f"[{fmt(cell.ci95[0], d)}, {fmt(cell.ci95[1], d)}]"
+    elif cell.ci95 is not None:
+        spread = ci_text(cell.value, cell.ci95, d, ci_style)
     suffix = UNRELIABLE_MARKER if cell.unreliable else ""
+    if cell.frames:
+        suffix += f" (F={cell.frames})"
     if cell.delta is not None:
         suffix += f" (Δ {fmt_signed(cell.delta, d)})"
     return CellText(fmt(cell.value, d), spread, suffix)

@@ -22,6 +22,7 @@ METRICS: dict[str, MetricInfo] = {
     "fvd": MetricInfo("FVD", False, 2),
     "fvd_videomae": MetricInfo("FVD (VideoMAE)", False, 2),
     "confusion_degree": MetricInfo("Confusion Degree", False, 4),  # frame-level captions Tab. 1
+    "confusion_degree_normalized": MetricInfo("CD per pair", False, 4),  # mvbench: CD / (F - 1)
     "video_text_consistency": MetricInfo("Video-level T-V Con.", True, 4),
     "frame_text_consistency": MetricInfo("Frame-level T-V Con.", True, 4),
     "id_precision": MetricInfo("Precision_ID", True, 2),  # MovieBench Tab. 5, 0–100

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from leaderboard.board import Board
 from leaderboard.errors import LeaderboardError
-from leaderboard.formatting import CI_STYLES
+from leaderboard.formatting import CI_STYLES, DEFAULT_CI_STYLE
 
 FORMATS = ("markdown", "latex", "csv", "html")
 
 
-def render(board: Board, fmt: str = "markdown", ci_style: str = "pm", with_plots: bool = True) -> str:
+def render(board: Board, fmt: str = "markdown", ci_style: str = DEFAULT_CI_STYLE, with_plots: bool = True) -> str:
     """The board as text in ``fmt``; HTML embeds the comparison and per-metric plots."""
     if ci_style not in CI_STYLES:
         raise LeaderboardError(f"unknown CI style {ci_style!r}", hint=f"choose one of {', '.join(CI_STYLES)}")

@@ -13,7 +13,7 @@ import json
 from html import escape
 
 from leaderboard.board import Board
-from leaderboard.formatting import cell_text, legend_lines, row_markers
+from leaderboard.formatting import DEFAULT_CI_STYLE, cell_text, legend_lines, row_markers
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
@@ -72,7 +72,7 @@ def _details(board: Board) -> list[str]:
     return out
 
 
-def render_html(board: Board, ci_style: str = "pm", plots: dict[str, bytes] | None = None) -> str:
+def render_html(board: Board, ci_style: str = DEFAULT_CI_STYLE, plots: dict[str, bytes] | None = None) -> str:
     """The page as a string. ``plots``: title → PNG bytes, embedded as data: URIs."""
     texts, numbers = board.text_columns, board.number_columns
     with_group = any(r.group for r in board.rows)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from leaderboard.board import Board
-from leaderboard.formatting import cell_text, legend_lines, row_markers
+from leaderboard.formatting import DEFAULT_CI_STYLE, cell_text, legend_lines, row_markers
 
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(board: Board, ci_style: str = "pm") -> str:
+def render_markdown(board: Board, ci_style: str = DEFAULT_CI_STYLE) -> str:
     texts, numbers = board.text_columns, board.number_columns
     lines = [f"### {_escape(board.title)}", ""]
     header = [c.label for c in texts] + [c.heading for c in numbers]

@@ -12,6 +12,17 @@ F frame-level prompts P_1..P_F and the F video segments V_1..V_F they describe:
 
 Frame-level text-video consistency is the mean of the matched similarities S_TF(P_i, V_i).
 
+Dependence on F. The j = i term of Eq. 4 is always 0 (both normalised diagonals are 1), so CD_i sums
+F - 1 off-diagonal terms and CD grows with the number of frame-level prompts: F prompts that
+all see the same clip, with mutually orthogonal texts, give CD = F - 1. The per-pair-normalised
+variant (mvbench's addition, metric ``confusion_degree_normalized``) divides by the number of other
+segments each prompt is compared with,
+
+*         CD_norm = CD / (F - 1) = (1 / (F (F - 1))) sum_i sum_{j != i} max(0, S~_TF(i, j) - S~_TT(i, j))
+
+(over the usable prompts i), the mean confusion per ordered pair of distinct segments: the example
+above gives 1 for every F, so values are comparable across items and suites with different F.
+
 Degenerate normaliser. S_TF(P_i, V_i) is a cosine and can be zero, negative or tiny; dividing by it
 then flips signs or explodes. A prompt whose normaliser is below ``eps`` is *degenerate* and is
 handled by ``degenerate``:
@@ -67,6 +78,14 @@ class ConfusionResult:
     @property
     def num_degenerate(self) -> int:
         return int(self.degenerate.sum().item())
+
+    @property
+    def cd_normalized(self) -> float | None:
+        """``cd / (F - 1)``: the mean confusion per ordered pair of distinct segments (None when F < 2
+        or ``cd`` is None); see the module docstring."""
+        if self.cd is None or self.num_prompts < 2:
+            return None
+        return self.cd / (self.num_prompts - 1)
 
     def per_prompt_list(self) -> list[float | None]:
         """CD_i as plain floats (None for excluded prompts), e.g. for a results file."""
@@ -142,3 +161,22 @@ def frame_text_consistency(text_emb: torch.Tensor, segment_emb: torch.Tensor) ->
     a = unit_rows(text_emb, "text_emb")
     b = unit_rows(segment_emb, "segment_emb")
     return float((a * b).sum(dim=1).mean())
+
+
+def normalize_confusion_degree(cd: float | None, num_prompts: int) -> float | None:
+    """Per-pair-normalised Confusion Degree ``CD / (F - 1)`` (mvbench's addition, not the paper's).
+
+    Eq. 4 sums ``F - 1`` off-diagonal terms per prompt (the j = i term is 0), so Eq. 5 grows with F;
+    dividing by ``F - 1`` gives the mean confusion per ordered pair of distinct segments, comparable
+    across F. None for F < 2 or a missing CD.
+
+    >>> normalize_confusion_degree(2.0, 3)       # F = 3 prompts on one repeated clip: CD = F - 1 = 2
+    1.0
+    >>> normalize_confusion_degree(7 / 3, 3)     # the swapped-segment example of docs/confusion_degree.md
+    1.1666666666666667
+    >>> normalize_confusion_degree(0.5, 1) is None
+    True
+    """
+    if cd is None or num_prompts < 2:
+        return None
+    return float(cd) / (num_prompts - 1)

@@ -67,6 +67,53 @@ def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
     return max(float(value), 0.0)
 
 
+class SubsetFrechet:
+    """FD of subsets of the rows of ``features`` against a fixed reference ``N(mu_ref, sigma_ref)``.
+
+    With ``A = sigma_ref^(1/2)`` and the centred rows ``Xc`` of a subset of ``m`` rows, the subset
+    covariance is ``Xc^T Xc / (m - 1)`` and ``A Sigma_s A = (Xc A)^T (Xc A) / (m - 1)``, whose non-zero
+    eigenvalues are those of the ``m x m`` Gram matrix ``(Xc A)(Xc A)^T / (m - 1)``; the smaller of
+    the two matrices is factorised. Exact (no approximation), float64.
+
+    >>> x = np.random.default_rng(0).normal(size=(30, 3))
+    >>> fd = SubsetFrechet(x, np.zeros(3), np.eye(3))
+    >>> full = frechet_distance(x.mean(0), np.cov(x, rowvar=False), np.zeros(3), np.eye(3))
+    >>> bool(abs(fd(np.arange(30)) - full) < 1e-12)
+    True
+    """
+
+    def __init__(self, features, mu_ref, sigma_ref):
+        self.x = _as_float64(features, "features", 2)
+        self.mu_ref = _as_float64(mu_ref, "mu_ref", 1)
+        sigma_ref = _as_float64(sigma_ref, "sigma_ref", 2)
+        n, d = self.x.shape
+        if n < 2:
+            raise ValueError(f"subset Fréchet distances need at least 2 features, got {n}")
+        if self.mu_ref.shape != (d,) or sigma_ref.shape != (d, d):
+            raise ValueError(f"reference of dimension {self.mu_ref.shape} / {sigma_ref.shape} vs features of "
+                             f"dimension {d}")
+        self.z = self.x @ psd_sqrt(sigma_ref)
+        self.trace_ref = float(np.trace(sigma_ref))
+
+    @property
+    def n(self) -> int:
+        return int(self.x.shape[0])
+
+    def __call__(self, idx: np.ndarray) -> float:
+        """FD of the rows ``idx`` (repeats allowed: a bootstrap resample)."""
+        xb = self.x[idx]
+        m, d = xb.shape
+        mu_b = xb.mean(axis=0)
+        xc = xb - mu_b
+        zc = self.z[idx]
+        zc = zc - zc.mean(axis=0)
+        gram = (zc @ zc.T) if m <= d else (zc.T @ zc)
+        diff = mu_b - self.mu_ref
+        trace_b = float((xc * xc).sum()) / (m - 1)
+        value = diff @ diff + trace_b + self.trace_ref - 2.0 * _trace_sqrt_psd(gram / (m - 1))
+        return max(float(value), 0.0)
+
+
 def frechet_distance_bootstrap(
     features, mu_ref, sigma_ref, n_boot: int = 1000, seed: int = 0
 ) -> np.ndarray:
@@ -76,30 +123,17 @@ def frechet_distance_bootstrap(
     Fast and exact: with ``A = sigma_ref^(1/2)`` and the centred resample ``Xc``, the resample
     covariance is ``Xc^T Xc / (n - 1)`` and ``A Sigma_b A = (Xc A)^T (Xc A) / (n - 1)``, whose
     non-zero eigenvalues are those of the ``n x n`` Gram matrix ``(Xc A)(Xc A)^T / (n - 1)``; the
-    smaller of the two matrices is factorised. Replicates use ``numpy.random.default_rng(seed)``.
+    smaller of the two matrices is factorised. Replicates use ``numpy.random.default_rng(seed)``:
+    replicate b takes the rows ``rng.integers(0, n, size=n)`` of the b-th draw.
+
+    >>> x = np.random.default_rng(0).normal(size=(20, 3))
+    >>> reps = frechet_distance_bootstrap(x, np.zeros(3), np.eye(3), n_boot=5)
+    >>> reps.shape, bool((reps >= 0).all())
+    ((5,), True)
     """
-    x = _as_float64(features, "features", 2)
-    mu_ref = _as_float64(mu_ref, "mu_ref", 1)
-    sigma_ref = _as_float64(sigma_ref, "sigma_ref", 2)
-    n, d = x.shape
-    if n < 2:
-        raise ValueError(f"bootstrapping a Fréchet distance needs at least 2 features, got {n}")
-    if mu_ref.shape != (d,) or sigma_ref.shape != (d, d):
-        raise ValueError(f"reference of dimension {mu_ref.shape} / {sigma_ref.shape} vs features of dimension {d}")
-    z = x @ psd_sqrt(sigma_ref)
-    trace_ref = float(np.trace(sigma_ref))
+    fd = SubsetFrechet(features, mu_ref, sigma_ref)
     rng = np.random.default_rng(seed)
     out = np.empty(n_boot, dtype=np.float64)
     for b in range(n_boot):
-        idx = rng.integers(0, n, size=n)
-        xb = x[idx]
-        mu_b = xb.mean(axis=0)
-        xc = xb - mu_b
-        zc = z[idx]
-        zc = zc - zc.mean(axis=0)
-        gram = (zc @ zc.T) if n <= d else (zc.T @ zc)
-        diff = mu_b - mu_ref
-        trace_b = float((xc * xc).sum()) / (n - 1)
-        value = diff @ diff + trace_b + trace_ref - 2.0 * _trace_sqrt_psd(gram / (n - 1))
-        out[b] = max(float(value), 0.0)
+        out[b] = fd(rng.integers(0, fd.n, size=fd.n))
     return out

@@ -19,6 +19,7 @@ import os
 from functools import cache
 from typing import Any
 
+from metrics.bootstrap import CI_METHODS, DEFAULT_CI_METHOD
 from mvbench.config import Option, positive, resolve
 from mvbench.errors import ConfigError
 from mvbench.protocols import PROTOCOLS
@@ -36,6 +37,8 @@ CORE_OPTIONS: tuple[Option, ...] = (
     Option("no_cache", False, "do not read or write the feature cache"),
     Option("seed", 0, "bootstrap seed"),
     Option("bootstrap", 1000, "bootstrap resamples for the 95% CIs", check=positive),
+    Option("ci_method", DEFAULT_CI_METHOD, "bootstrap interval of item means: bca or percentile "
+           "(docs/results.md, Confidence intervals)", choices=CI_METHODS),
     Option("chunk_items", 32, "items whose clips are decoded and encoded together", check=positive, cli=False),
     Option("limit", None, "score only the first N items of the suite (smoke runs)", type=int, check=positive),
     Option("progress", True, "show progress bars", cli=False),

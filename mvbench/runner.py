@@ -288,6 +288,7 @@ def run_config(plan: RunPlan) -> dict:
         "metrics": plan.metrics,
         "seed": int(opts["seed"]),
         "bootstrap_resamples": int(opts["bootstrap"]),
+        "ci_method": opts["ci_method"],
         "scorers": {s.name: s.config() for s in plan.scorers},
         "limit": opts["limit"],
         "short_scenes": opts["short_scenes"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 from test_leaderboard_support import make_results, write
 
 from leaderboard.compare import compare_results
@@ -68,7 +69,7 @@ def test_paired_difference_ci_matches_a_numpy_bootstrap(tmp_path, base):
 
     new_scores = [41.0, 46.0, 57.0]
     new = new_file(tmp_path, item_scores=new_scores, sequence_consistency=48.0)
-    cmp = compare_results(read_results(base), read_results(new))
+    cmp = compare_results(read_results(base), read_results(new), ci_method="percentile")
     row = next(m for m in cmp.metrics if m.metric == "sequence_consistency")
     diffs = np.array(new_scores) - np.array([40.0, 47.0, 55.35])
     rng = np.random.default_rng(0)
@@ -77,6 +78,74 @@ def test_paired_difference_ci_matches_a_numpy_bootstrap(tmp_path, base):
     assert row.paired["mean"] == pytest.approx(diffs.mean(), abs=1e-6)
     assert row.paired["ci95"] == pytest.approx([lo, hi], abs=1e-6)
     assert row.delta == pytest.approx(48.0 - 47.45)
+    # the default paired interval is BCa: scipy called directly with the same generator
+    bca = compare_results(read_results(base), read_results(new))
+    row = next(m for m in bca.metrics if m.metric == "sequence_consistency")
+    ref = scipy.stats.bootstrap((diffs,), np.mean, n_resamples=1000, method="BCa", rng=np.random.default_rng(0))
+    ci = ref.confidence_interval
+    assert row.paired["ci95"] == pytest.approx([ci.low, ci.high], abs=1e-6)
+
+
+# --- interval gate mode: fail only on a drop beyond the threshold AND outside the paired CI ---------------
+
+NOISY_BASE = [40.0, 52.0, 47.0, 61.0, 35.0, 58.0, 44.0, 50.0]
+#: per-item changes: mean -1.0 (beyond a 0.5 threshold) but noise of several points either way
+NOISY_CHANGE = [6.0, -9.0, 4.0, -7.0, 5.0, -8.0, 3.0, -2.0]
+#: per-item changes: mean -1.0 and every item drops (the paired CI lies below 0)
+STEADY_CHANGE = [-0.8, -1.2, -0.9, -1.1, -1.0, -0.7, -1.3, -1.0]
+
+
+def _pair(tmp_path, change, name):
+    base_items = {f"i{k}": v for k, v in enumerate(NOISY_BASE)}
+    new_items = {f"i{k}": v + c for k, (v, c) in enumerate(zip(NOISY_BASE, change))}
+    mean = float(np.mean(NOISY_BASE))
+    b = write(tmp_path, f"{name}_b.json", make_results("m", {"sequence_consistency": mean, "fvd": 700.0},
+                                                         items=_four_items(base_items)))
+    n = write(tmp_path, f"{name}_n.json", make_results("m", {"sequence_consistency": mean + float(np.mean(change)),
+                                                             "fvd": 712.0}, version="2",
+                                                         items=_four_items(new_items)))
+    return b, n
+
+
+def _independent_paired_ci(change):
+    res = scipy.stats.bootstrap((np.asarray(change),), np.mean, n_resamples=1000, method="BCa",
+                                rng=np.random.default_rng(0))
+    return res.confidence_interval.low, res.confidence_interval.high
+
+
+def test_interval_mode_passes_a_drop_the_paired_interval_cannot_tell_from_zero(tmp_path, capsys):
+    b, n = _pair(tmp_path, NOISY_CHANGE, "noisy")
+    lo, hi = _independent_paired_ci(NOISY_CHANGE)
+    assert lo < 0 < hi and np.mean(NOISY_CHANGE) < -0.5  # the premise: Δ beyond the threshold, CI contains 0
+    gate = ["--max-drop", "sequence_consistency=0.5"]
+    code, out, _ = run(capsys, b, n, *gate)
+    assert code == 1 and "Regressions: sequence_consistency" in out  # point mode: fails on Δ = -1.00
+    code, out, _ = run(capsys, b, n, *gate, "--gate-mode", "interval")
+    assert code == 0 and "PASS" in out
+    assert "pass (beyond the threshold, but the paired CI contains 0)" in out
+    assert "max-drop 0.5 (paired, CI must exclude 0)" in out
+    assert f"-1.00 [{lo:+.2f}, {hi:+.2f}] (8)" in out
+
+
+def test_interval_mode_fails_a_drop_beyond_threshold_and_outside_the_interval(tmp_path, capsys):
+    b, n = _pair(tmp_path, STEADY_CHANGE, "steady")
+    lo, hi = _independent_paired_ci(STEADY_CHANGE)
+    assert hi < 0
+    gate = ["--max-drop", "sequence_consistency=0.5"]
+    assert run(capsys, b, n, *gate)[0] == 1
+    code, out, _ = run(capsys, b, n, *gate, "--gate-mode", "interval")
+    assert code == 1 and "Regressions: sequence_consistency" in out
+    # significant but within the threshold: passes in both modes
+    assert run(capsys, b, n, "--max-drop", "sequence_consistency=1.5", "--gate-mode", "interval")[0] == 0
+    assert run(capsys, b, n, "--max-drop", "sequence_consistency=1.5")[0] == 0
+
+
+def test_interval_mode_judges_a_metric_without_per_item_scores_on_its_means(tmp_path, capsys):
+    b, n = _pair(tmp_path, STEADY_CHANGE, "fvd")
+    code, out, _ = run(capsys, b, n, "--max-rise", "fvd=10", "--gate-mode", "interval")
+    assert code == 1 and "Regressions: fvd" in out  # 712 - 700 = 12 > 10, judged on Δ
+    assert "fvd has no per-item scores, so no paired interval" in out
+    assert run(capsys, b, n, "--max-rise", "fvd=15", "--gate-mode", "interval")[0] == 0
 
 
 @pytest.mark.parametrize("change", [
@@ -98,6 +167,16 @@ def test_runtime_settings_do_not_make_runs_incomparable(tmp_path, base, capsys):
     cfg = {"metrics": ["fvd"], "encoder": "viclip-l14", "seed": 0, "bootstrap": 200, "batch_size": 64}
     new = write(tmp_path, "n.json", make_results("model", BASE, config=cfg))
     assert run(capsys, base, new)[0] == 0
+    # interval methods change the intervals, not the values: an older file without them stays comparable
+    a = write(tmp_path, "a.json", make_results("model", BASE, config={
+        "seed": 0, "scorers": {"fvd": {"stride": 1, "metrics": {"fvd": {"extractor": "i3d-k400"}}}}}))
+    b = write(tmp_path, "b.json", make_results("model", BASE, config={
+        "seed": 0, "ci_method": "bca",
+        "scorers": {"fvd": {"stride": 1, "interval": "shifted", "metrics": {"fvd": {"extractor": "i3d-k400"}}}}}))
+    assert run(capsys, a, b)[0] == 0
+    c = write(tmp_path, "c.json", make_results("model", BASE, config={
+        "seed": 0, "scorers": {"fvd": {"stride": 2, "metrics": {"fvd": {"extractor": "i3d-k400"}}}}}))
+    assert run(capsys, a, c)[0] == 2  # a real protocol change still is not
 
 
 @pytest.mark.parametrize("args", [

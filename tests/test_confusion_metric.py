@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from metrics import confusion_degree, frame_text_consistency, video_text_consistency
+from metrics import (
+    confusion_degree,
+    frame_text_consistency,
+    normalize_confusion_degree,
+    video_text_consistency,
+)
 
 
 def reference_cd(text: np.ndarray, seg: np.ndarray, eps: float, policy: str) -> tuple[float | None, list]:
@@ -111,6 +116,47 @@ def test_permuting_segments_changes_cd_as_hand_worked():
     swapped = confusion_degree(text, unit(v2, v1, v3))
     assert swapped.per_prompt.tolist() == pytest.approx([3.0, 3.0, 1.0], abs=1e-12)
     assert swapped.cd == pytest.approx(7.0 / 3.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("f", [2, 3, 5, 8])
+def test_cd_grows_with_f_and_the_normalised_variant_does_not(f):
+    """F orthonormal prompts, every segment the same clip mostly showing prompt 1 (a faint trace of the
+    others keeps every normaliser positive): by hand, S~_TF(i, j) = 1 for all j and S~_TT = I, so every
+    CD_i = F - 1, CD = F - 1, and the per-pair CD / (F - 1) = 1 whatever F."""
+    text = torch.eye(f, dtype=torch.float64)
+    clip = [1.0] + [0.1] * (f - 1)
+    res = confusion_degree(text, unit(*[clip] * f))
+    assert res.cd == pytest.approx(f - 1, abs=1e-12)
+    assert res.cd_normalized == pytest.approx(1.0, abs=1e-12)
+    assert normalize_confusion_degree(res.cd, f) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_normalised_variant_hand_worked_on_the_swapped_segments():
+    # the swap of test_permuting_segments_changes_cd_as_hand_worked: CD_i = 3, 3, 1 over F - 1 = 2 other
+    # segments each, i.e. per-pair terms (0 + 2 + 1, 2 + 0 + 1, 0.5 + 0.5) / 6 ordered pairs = 7/6
+    text = torch.eye(3, dtype=torch.float64)
+    swapped = confusion_degree(text, unit([1.0, 2.0, 1.0], [2.0, 1.0, 1.0], [1.0, 1.0, 2.0]))
+    assert swapped.cd_normalized == pytest.approx(7.0 / 6.0, abs=1e-12)
+    # one prompt: no pair, no value; a missing CD stays missing
+    assert confusion_degree(torch.eye(1, 4, dtype=torch.float64), torch.eye(1, 4, dtype=torch.float64)).cd_normalized is None
+    assert normalize_confusion_degree(None, 4) is None
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_normalised_variant_is_the_mean_over_ordered_pairs(seed):
+    """Independent: the mean of max(0, S~_TF - S~_TT) over the F (F - 1) ordered pairs i != j, in numpy."""
+    rng = np.random.default_rng(seed)
+    f = 6
+    text = rng.normal(size=(f, 12))
+    seg = text + 0.8 * rng.normal(size=(f, 12))
+    t = text / np.linalg.norm(text, axis=1, keepdims=True)
+    v = seg / np.linalg.norm(seg, axis=1, keepdims=True)
+    stf, stt = t @ v.T, t @ t.T
+    assert (np.diag(stf) > 0.01).all()
+    terms = np.maximum(stf / np.diag(stf)[:, None] - stt / np.diag(stt)[:, None], 0.0)
+    pairs = [terms[i, j] for i in range(f) for j in range(f) if i != j]
+    res = confusion_degree(torch.tensor(text), torch.tensor(seg))
+    assert res.cd_normalized == pytest.approx(float(np.mean(pairs)), abs=1e-12)
 
 
 def test_similar_prompts_forgive_similar_segments():

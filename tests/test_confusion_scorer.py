@@ -156,7 +156,10 @@ def test_aggregate_mean_std_ci_and_degenerate_count():
     assert cd["std"] == pytest.approx(np.std(want, ddof=1), abs=1e-5)
     assert cd["ci95"][0] <= cd["mean"] <= cd["ci95"][1]
     assert cd["n"] == 4 and cd["higher_is_better"] is False
-    assert cd["degenerate_prompts"] >= 1 and cd["prompts"] == 12 and cd["F"] == [3]
+    assert cd["degenerate_prompts"] >= 1 and cd["prompts"] == 12 and cd["F"] == {"min": 3, "max": 3, "mean": 3}
+    norm = agg["confusion_degree_normalized"]
+    assert norm["mean"] == pytest.approx(np.mean(want) / 2, abs=1e-5)  # F - 1 = 2 for every item
+    assert norm["F"] == cd["F"] and norm["higher_is_better"] is False and norm["n"] == 4
     assert "frame-level prompts have an own-segment similarity" in cd["warnings"][0]
     assert agg["frame_text_consistency"]["higher_is_better"] is True
     json.dumps(agg, allow_nan=False)
@@ -204,7 +207,21 @@ def test_end_to_end_with_the_runner_and_tiny_encoder(tmp_path, tiny_encoder):
         assert res["metrics"][m]["n"] >= 1 and res["metrics"][m]["std"] is not None
     assert "degenerate_prompts" in res["metrics"]["confusion_degree"]
     path = write_results(tmp_path / "r.json", res)
-    assert load_results(path)["metrics"]["confusion_degree"]["F"] == [3, 4]
+    loaded = load_results(path)["metrics"]
+    n_cd = loaded["confusion_degree"]["n"]
+    with_cd = [d["F"] for i, d in (("one", det_one), ("two", det_two)) if "confusion_degree" in res["items"][i]["scores"]]
+    assert n_cd == len(with_cd) and loaded["confusion_degree"]["F"] == {
+        "min": min(with_cd), "max": max(with_cd), "mean": pytest.approx(np.mean(with_cd))}
+    assert "confusion_degree_normalized" not in loaded  # only the requested metrics are reported
+    normed = run_evaluation(suite, Submission.open(root), ["confusion_degree", "confusion_degree_normalized"],
+                            {"encoder": "tiny", "no_cache": True, "progress": False, "cd_eps": 1e-9},
+                            encoders={"tiny": tiny_encoder})
+    for item_id, det in (("one", det_one), ("two", det_two)):
+        scores = normed["items"][item_id]["scores"]
+        if "confusion_degree" in scores:
+            assert scores["confusion_degree_normalized"] == pytest.approx(scores["confusion_degree"] / (det["F"] - 1),
+                                                                          abs=2e-6)
+    assert normed["metrics"]["confusion_degree_normalized"]["F"] == loaded["confusion_degree"]["F"]
     # 1-frame segment clips and the 8-frame whole-video clip of one encoder are batched separately
     single = run_evaluation(suite, Submission.open(root), metrics,
                             {"encoder": "tiny", "no_cache": True, "progress": False, "cd_segment_frames": 1,

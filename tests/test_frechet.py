@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
+import scipy.stats
 
 from metrics import GaussianStats, frechet_distance, frechet_distance_bootstrap, merge_stats
 
@@ -104,3 +105,67 @@ def test_bootstrap_replicates_match_direct_computation():
             idx = draw.integers(0, n, size=n)
             expected = scipy_frechet(*gaussian_fit(gen[idx]), mu_r, s_r)
             assert value == pytest.approx(expected, rel=1e-6)
+
+
+def test_fd_intervals_from_replicates_against_hand_computation():
+    from metrics import fd_interval
+
+    reps = np.random.default_rng(5).gamma(3.0, 2.0, size=999) + 20.0  # skewed replicates above the estimate
+    value = 18.0
+    q_lo, q_hi = np.percentile(reps, [2.5, 97.5])
+    bias = reps.mean() - value
+    assert fd_interval(value, reps, "percentile") == pytest.approx((q_lo, q_hi))
+    assert fd_interval(value, reps, "shifted") == pytest.approx((q_lo - bias, q_hi - bias))
+    assert fd_interval(value, reps, "basic") == pytest.approx((2 * value - q_hi, 2 * value - q_lo))
+    lo, hi = fd_interval(value, reps, "shifted")
+    assert lo <= value <= hi and not (q_lo <= value <= q_hi)
+    with pytest.raises(ValueError, match="method"):
+        fd_interval(value, reps, "bca")
+    with pytest.raises(ValueError, match="finite"):
+        fd_interval(value, [1.0, float("nan")])
+
+
+def test_fd_infinity_matches_an_independent_extrapolation():
+    """Chong & Forsyth's FD∞: FDs of random subsets (scipy formula here) and a least-squares line in 1/N
+    (scipy.stats.linregress), intercept at 1/N = 0, with the same subsets (same seeded permutations)."""
+    from metrics import fd_infinity
+
+    rng = np.random.default_rng(6)
+    ref = rng.normal(size=(500, 5))
+    mu_r, s_r = gaussian_fit(ref)
+    gen = rng.normal(loc=0.3, size=(200, 5)) @ np.diag([1.0, 1.2, 0.8, 1.0, 1.5])
+    fit = fd_infinity(gen, mu_r, s_r, seed=9)
+    sizes = np.unique(np.linspace(20, 200, 15).astype(int))
+    assert fit.sizes == tuple(sizes)
+    perm = np.random.default_rng(9)
+    fds = []
+    for m in sizes:
+        rows = np.arange(200) if m == 200 else perm.permutation(200)[:m]
+        fds.append(scipy_frechet(*gaussian_fit(gen[rows]), mu_r, s_r))
+    line = scipy.stats.linregress(1.0 / sizes, fds)
+    assert fit.distances == pytest.approx(fds, rel=1e-6)
+    assert fit.value == pytest.approx(line.intercept, rel=1e-6, abs=1e-9)
+    assert fit.slope == pytest.approx(line.slope, rel=1e-6)
+
+
+def test_grouped_jackknife_matches_direct_leave_one_group_out():
+    from metrics import fd_jackknife_interval, frechet_distance_jackknife, jackknife_groups
+
+    rng = np.random.default_rng(7)
+    ref = rng.normal(size=(90, 6))
+    mu_r, s_r = gaussian_fit(ref)
+    gen = rng.normal(loc=0.4, size=(14, 6))
+    labels = jackknife_groups([3, 3, 2, 2, 4])
+    loo = frechet_distance_jackknife(gen, mu_r, s_r, labels)
+    expected = [scipy_frechet(*gaussian_fit(gen[labels != g]), mu_r, s_r) for g in range(5)]
+    assert loo == pytest.approx(expected, rel=1e-6)
+    value = scipy_frechet(*gaussian_fit(gen), mu_r, s_r)
+    se = np.sqrt(4 / 5 * np.sum((np.array(expected) - np.mean(expected)) ** 2))
+    lo, hi = fd_jackknife_interval(value, loo)
+    assert (lo, hi) == pytest.approx((value - 1.959964 * se, value + 1.959964 * se), rel=1e-6)
+    # default groups: every row (the delete-one jackknife)
+    assert frechet_distance_jackknife(gen, mu_r, s_r).shape == (14,)
+    with pytest.raises(ValueError, match="2 groups"):
+        frechet_distance_jackknife(gen, mu_r, s_r, np.zeros(14))
+    with pytest.raises(ValueError, match="one label per row"):
+        frechet_distance_jackknife(gen, mu_r, s_r, np.zeros(3))

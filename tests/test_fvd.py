@@ -90,7 +90,13 @@ def test_scorer_matches_scipy_and_flags_small_sets(tmp_path):
     used = gen[:, :2].reshape(-1, d).astype(np.float32).astype(np.float64)
     assert m["mean"] == pytest.approx(scipy_fvd(used, real), rel=1e-5)
     assert m["n"] == 10 and m["n_reference"] == 40 and m["higher_is_better"] is False
-    assert m["ci95"][0] <= m["ci95"][1]
+    assert m["ci95"][0] <= m["mean"] <= m["ci95"][1] and m["interval"] == "jackknife"
+    assert m["jackknife_groups"] == 5  # one group per item (2 clips each)
+    half = (m["ci95"][1] - m["ci95"][0]) / 2
+    assert half == pytest.approx(1.959964 * m["std"], rel=1e-4)  # std: the jackknife standard error
+    assert m["bias_corrected"]["ci95"][0] <= m["bias_corrected"]["value"] <= m["bias_corrected"]["ci95"][1]
+    assert m["bias_corrected"]["value"] == pytest.approx(m["mean"] - m["bootstrap_bias"], abs=2e-6)
+    assert scorer.config()["interval"] == "jackknife"
     assert m["unreliable"] is False  # 10 generated and 40 reference clips >= d + 1 = 7
     assert any("shorter than 16 frames" in w for w in m["warnings"])
     # same inputs, same seed -> same numbers; another seed moves only the CI
@@ -178,3 +184,55 @@ def test_fvd_stats_cli_and_evaluate_end_to_end(demo_videos, demo_suite, tiny_enc
     assert main(["evaluate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--metrics", "fvd",
                  "--fvd-extractor", "tiny", "--fvd-reference", str(out), "--fvd-stride", "2", "--no-cache",
                  "--out", str(tmp_path / "r.json"), "--no-progress"]) == 2
+
+
+def _aggregate(ref_path, gen: np.ndarray, seed: int, **options) -> dict:
+    from mvbench.scorers import ItemScore
+
+    scorer = FVDScorer({"metrics": ["fvd"], "fvd_reference": str(ref_path), "bootstrap": 200, **options})
+    return scorer.aggregate({f"i{k}": ItemScore(payload={"fvd": row[None]}) for k, row in enumerate(gen)},
+                            seed=seed)["fvd"]
+
+
+@pytest.mark.parametrize("n, d", [(30, 48), (120, 24)])  # fewer clips than dimensions, and more
+def test_fvd_interval_contains_the_fvd_on_random_features(tmp_path, n, d):
+    """The issue's failure: resampling clips inflates the Fréchet distance, so the replicates sit above the
+    estimate and their percentile interval excluded it. The shifted interval contains the FVD for every seed."""
+    excluded = 0
+    for seed in range(5):
+        rng = np.random.default_rng(100 + seed)
+        real = rng.normal(size=(400, d))
+        ref_path = make_reference(tmp_path / f"ref{seed}.npz", real)
+        gen = rng.normal(loc=0.1, scale=1.1, size=(n, d))
+        m = _aggregate(ref_path, gen, seed)
+        assert m["mean"] == pytest.approx(scipy_fvd(gen, real), rel=1e-6)  # the point estimate is the plug-in FD
+        assert m["interval"] == "jackknife" and m["jackknife_groups"] == min(n, 200)
+        for method in ("jackknife", "shifted"):
+            lo, hi = _aggregate(ref_path, gen, seed, fvd_interval=method)["ci95"]
+            assert lo <= m["mean"] <= hi, (method, seed, m["mean"], (lo, hi))
+        assert m["bootstrap_bias"] > 0  # the replicates do sit above the estimate
+        bc = m["bias_corrected"]
+        if n < d + 1:  # fewer clips than dimensions: no bias correction is reported
+            assert bc is None and m["unreliable"] is True
+        else:
+            assert bc["ci95"][0] <= bc["value"] <= bc["ci95"][1] and bc["value"] < m["mean"]
+        old = _aggregate(ref_path, gen, seed, fvd_interval="percentile")
+        assert old["mean"] == m["mean"] and old["interval"] == "percentile"
+        excluded += not (old["ci95"][0] <= old["mean"] <= old["ci95"][1])
+    if n < d:
+        assert excluded == 5  # the old interval missed the estimate every time in this regime
+
+
+def test_jackknife_groups_are_items_and_tiny_sets_fall_back(tmp_path):
+    from mvbench.scorers import ItemScore
+    from mvbench.scorers.fvd import _jackknife_labels
+
+    assert _jackknife_labels([3, 0, 2, 1]).tolist() == [0, 0, 0, 1, 1, 2]
+    assert _jackknife_labels([4, 1]).tolist() == [0, 1, 2, 3, 4]  # leaving the big item out would leave 1 clip
+    assert len(set(_jackknife_labels([1] * 1000).tolist())) == 200
+    rng = np.random.default_rng(3)
+    ref_path = make_reference(tmp_path / "ref.npz", rng.normal(size=(50, 3)))
+    scorer = FVDScorer({"metrics": ["fvd"], "fvd_reference": str(ref_path), "bootstrap": 50})
+    two = scorer.aggregate({"a": ItemScore(payload={"fvd": rng.normal(size=(2, 3))})})["fvd"]
+    assert two["interval"] == "shifted" and "no jackknife interval" in " ".join(two["warnings"])
+    assert two["ci95"][0] <= two["mean"] <= two["ci95"][1]

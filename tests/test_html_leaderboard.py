@@ -110,7 +110,7 @@ def test_rendered_page_in_headless_chromium(page, tmp_path):
     assert dom.table_attrs.get("data-sort-key") == "fvd" and dom.table_attrs.get("data-sort-dir") == "asc"
     assert [r["texts"][0] for r in dom.rows] == [INJECTED, ONERROR, "gamma"]
     assert [r["values"].get("fvd") for r in dom.rows] == ["700.0", "900.0", ""]
-    assert [r["texts"][2] for r in dom.rows] == ["700.00 ± 0.50", "900.00 ± 0.50", "-"]
+    assert [r["texts"][2] for r in dom.rows] == ["700.00 [699.50, 700.50]", "900.00 [899.50, 900.50]", "-"]
     # the injected names stayed text: no extra script element, no img, no attribute set by onerror
     assert dom.scripts == 1 and "data-pwned" not in dom.body_attrs
     assert not any(src == "x" for src in dom.imgs)

@@ -6,7 +6,7 @@ import pytest
 from test_leaderboard_support import make_results, write
 
 from leaderboard.board import add_measured_rows, board_from_paper, board_from_results
-from leaderboard.errors import MixedSuitesError
+from leaderboard.errors import LeaderboardError, MixedSuitesError
 from leaderboard.paper_tables import load_paper_table
 from leaderboard.render import render
 from mvbench.cli import main
@@ -37,7 +37,8 @@ def test_columns_order_marks_and_missing_metric(three):
         ("gamma", "semantic_consistency"): "best", ("alpha", "semantic_consistency"): "second",
         ("alpha", "fvd"): "best", ("beta", "fvd"): "second"}  # FVD: lower is better; gamma has none
     md = render(board, "markdown")
-    assert "| gamma | <u>65.25</u> ± 0.50 | **25.50** ± 0.50 | - |" in md
+    assert "| gamma | <u>65.25</u> [64.75, 65.75] | **25.50** [25.00, 26.00] | - |" in md
+    assert "±" not in md  # intervals are never shown as half-widths
     assert "FVD ↓" in md and "Visual Con. ↑" in md
 
 
@@ -50,9 +51,27 @@ def test_sort_by_lower_is_better_metric_puts_missing_last(three):
 def test_ci_styles_and_consistent_decimals(three):
     board = board_from_results(three, metrics=["semantic_consistency"])
     assert "| beta | 22.00 [21.50, 22.50] |" in render(board, "markdown", ci_style="brackets")
+    assert "| beta | 22.00 +0.50/-0.50 |" in render(board, "markdown", ci_style="asymmetric")
     assert "| beta | 22.00 |" in render(board, "markdown", ci_style="none")
-    latex = render(board, "latex", ci_style="pm")
-    assert "\\textbf{25.50} $\\pm$ 0.50" in latex
+    latex = render(board, "latex")
+    assert "\\textbf{25.50} [25.00, 26.00]" in latex and "\\pm" not in latex
+    with pytest.raises(LeaderboardError, match="unknown CI style 'pm'"):
+        render(board, "markdown", ci_style="pm")
+
+
+def test_asymmetric_intervals_are_shown_as_they_are(tmp_path):
+    """An FVD-like interval far from symmetric: printed [lo, hi] or +a/-b, in every format, never ± half-width."""
+    doc = make_results("skewed", {"fvd": 0.09})
+    doc["metrics"]["fvd"]["ci95"] = [0.03, 0.297]
+    board = board_from_results([write(tmp_path, "s.json", doc)])
+    assert "| skewed | 0.09 [0.03, 0.30] |" in render(board, "markdown")
+    assert "| skewed | 0.09 +0.21/-0.06 |" in render(board, "markdown", ci_style="asymmetric")
+    assert "skewed & 0.09 [0.03, 0.30]" in render(board, "latex")
+    assert "0.09 <span class=\"spread\">[0.03, 0.30]</span>" in render(board, "html", with_plots=False)
+    csv_text = render(board, "csv")
+    assert "fvd_ci_lo,fvd_ci_hi" in csv_text and ",0.03,0.30," in csv_text
+    for fmt in ("markdown", "latex", "csv"):
+        assert "±" not in render(board, fmt) and "\\pm" not in render(board, fmt)
 
 
 def test_mixed_suites_are_refused_unless_allowed(tmp_path):
@@ -77,7 +96,7 @@ def test_uncalibrated_failed_and_unreliable_rows_are_marked_and_never_best(tmp_p
     board = board_from_results(paths)
     assert marks(board) == {("cal", "id_f1"): "best", ("broken", "id_f1"): "second"}
     md = render(board, "markdown")
-    assert "| tiny † |" in md and "| broken ‡ |" in md and "95.00 ± 0.50*" in md
+    assert "| tiny † |" in md and "| broken ‡ |" in md and "95.00 [94.50, 95.50]*" in md
     assert "† uncalibrated encoder" in md and "‡ some items failed" in md and "* marked unreliable" in md
 
 
@@ -157,3 +176,25 @@ def test_deltas_never_go_to_the_wrong_published_row(tmp_path):
     board = add_measured_rows(board_from_paper(table1), table1, [talc], reference="Ours")
     assert board.rows[-1].details["delta_reference"] == "TALC [2]"
     assert board.rows[-1].cell("visual_consistency").delta == pytest.approx(68.0 - 67.47)
+
+
+def test_confusion_degree_is_printed_with_its_f(tmp_path):
+    """CD grows with the number of frame-level prompts F, so every table shows F beside it."""
+    docs = []
+    for name, cd, f in (("short", 0.10, {"min": 3, "max": 3, "mean": 3}), ("long", 0.30, {"min": 7, "max": 8, "mean": 7.5})):
+        doc = make_results(name, {"confusion_degree": cd})
+        doc["metrics"]["confusion_degree"]["F"] = f
+        docs.append(write(tmp_path, f"{name}.json", doc))
+    old = make_results("old", {"confusion_degree": 0.2})
+    old["metrics"]["confusion_degree"]["F"] = [3, 4]  # results files before the {"min", "max", "mean"} form
+    docs.append(write(tmp_path, "old.json", old))
+    board = board_from_results(docs, allow_mixed=True)
+    md = render(board, "markdown")
+    assert "| short | **0.1000** [-0.4000, 0.6000] (F=3) |" in md
+    assert "| long | 0.3000 [-0.2000, 0.8000] (F=7-8) |" in md
+    assert "| old | <u>0.2000</u> [-0.3000, 0.7000] (F=3-4) |" in md
+    assert "(F=7-8)" in render(board, "latex") and "(F=7-8)" in render(board, "html", with_plots=False)
+    csv_lines = render(board, "csv").splitlines()
+    assert "confusion_degree_F" in csv_lines[0].split(",")
+    col = csv_lines[0].split(",").index("confusion_degree_F")
+    assert [line.split(",")[col] for line in csv_lines[1:]] == ["3", "3-4", "7-8"]

@@ -36,7 +36,7 @@ def add_scoring_arguments(p: argparse.ArgumentParser, *, evaluate: bool) -> None
     p.add_argument("--metrics", default=None,
                    help="comma-separated metric names or groups (see `mvbench list metrics`; default: the "
                         f"--protocol preset's metrics, else {','.join(DEFAULT_METRICS)})")
-    names = ["protocol", "encoder", "limit", "short_scenes"] + (["seed", "bootstrap"] if evaluate else [])
+    names = ["protocol", "encoder", "limit", "short_scenes"] + (["seed", "bootstrap", "ci_method"] if evaluate else [])
     add_options_to_parser(p, _core(*names))
     if evaluate:
         add_run_arguments(p)

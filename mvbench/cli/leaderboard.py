@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from leaderboard.formatting import CI_STYLES
+from leaderboard.formatting import CI_STYLES, DEFAULT_CI_STYLE
 from leaderboard.render import FORMATS
 
 
@@ -32,7 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--sort", metavar="METRIC",
                    help="sort rows best-first by this metric; 'none' keeps the input order "
                         "(default: first metric for results tables, the paper's order for paper tables)")
-    p.add_argument("--ci", choices=CI_STYLES, default="pm", help="show the 95%% CI as ± half-width or [lo, hi]")
+    p.add_argument("--ci", choices=CI_STYLES, default=DEFAULT_CI_STYLE,
+                   help="show the 95%% CI as [lo, hi] (brackets, default), as +a/-b around the value (asymmetric), "
+                        "or not at all (none)")
     p.add_argument("--allow-mixed", action="store_true", help="allow rows from different suites (the table says so)")
     p.add_argument("--reference", metavar="ROW",
                    help="published row (name, full label or #N, the N-th published row) that the deltas of measured "

@@ -38,6 +38,7 @@ METRIC_TO_SCORER: dict[str, str] = {
     "semantic_consistency": "consistency",
     "sequence_consistency": "consistency",
     "confusion_degree": "confusion",
+    "confusion_degree_normalized": "confusion",
     "video_text_consistency": "confusion",
     "frame_text_consistency": "confusion",
     "id_precision": "character_id",

@@ -171,11 +171,11 @@ class Scorer:
 
     def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
         """Summaries ``{metric: {"mean", "ci95", "n", "higher_is_better", ...}}`` over items."""
-        from mvbench.stats import summarize
+        from mvbench.stats import ci_options, summarize
 
         out = {}
         for info in self.metrics:
             vals = [s.values[info.name] for s in scores.values() if info.name in s.values]
             out[info.name] = summarize(vals, higher_is_better=info.higher_is_better, seed=seed,
-                                       n_resamples=int(self.options.get("bootstrap") or 1000))
+                                       **ci_options(self.options))
         return out

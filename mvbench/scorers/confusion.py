@@ -18,6 +18,12 @@ and its resizing/normalisation the encoder's; ``--consistency-scale`` does not a
 Scores are raw cosines / CD values, on the paper's scale (Table 1: CD about 0.14-0.30,
 consistencies about 0.15-0.22), not x100. Items with F < 2 get no confusion_degree (Eq. 4 would
 be 0 by construction) and a warning in their details.
+
+CD grows with F (Eq. 4 sums F - 1 off-diagonal terms), so each item's F is in its details and the
+summaries of ``confusion_degree`` and ``confusion_degree_normalized`` carry
+``"F": {"min", "max", "mean"}`` over the items they average. ``confusion_degree_normalized`` is
+``CD / (F - 1)`` per item (:func:`metrics.confusion.normalize_confusion_degree`), mvbench's
+per-pair variant for comparing items or suites with different F; the paper's CD is unchanged.
 """
 
 from __future__ import annotations
@@ -27,12 +33,12 @@ from typing import Any
 
 import torch
 
-from metrics.confusion import DEFAULT_EPS, DEGENERATE_POLICIES, confusion_degree
+from metrics.confusion import DEFAULT_EPS, DEGENERATE_POLICIES, confusion_degree, normalize_confusion_degree
 from metrics.confusion import frame_text_consistency as frame_text_consistency_fn
 from metrics.confusion import video_text_consistency as video_text_consistency_fn
 from mvbench.scorers.base import ClipRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, TextRequest
 from mvbench.segmenting import BOUNDARY_MODES, Segment, segment_item
-from mvbench.stats import DECIMALS, summarize
+from mvbench.stats import DECIMALS, ci_options, summarize
 from mvbench.video.protocols import ClipProtocol, resolve_clip_protocol
 
 DEFAULT_ENCODER = "viclip-l14"
@@ -45,10 +51,23 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(float(x), DECIMALS)
 
 
+def f_summary(f_values: list[int]) -> dict | None:
+    """``{"min", "max", "mean"}`` of the items' numbers of frame-level prompts F (None without items).
+
+    >>> f_summary([7, 8, 8, 7])
+    {'min': 7, 'max': 8, 'mean': 7.5}
+    """
+    if not f_values:
+        return None
+    return {"min": min(f_values), "max": max(f_values), "mean": round(sum(f_values) / len(f_values), DECIMALS)}
+
+
 class ConfusionScorer(Scorer):
     name = "confusion"
     metrics = (
         MetricInfo("confusion_degree", False, "Confusion Degree over frame-level prompts (Eq. 3-5); lower is better"),
+        MetricInfo("confusion_degree_normalized", False,
+                   "Confusion Degree per ordered segment pair, CD / (F - 1) (mvbench's F-independent variant)"),
         MetricInfo("video_text_consistency", True, "cosine of global prompt and whole-video embeddings (Eq. 2)"),
         MetricInfo("frame_text_consistency", True, "mean cosine of each frame-level prompt and its segment"),
     )
@@ -177,6 +196,7 @@ class ConfusionScorer(Scorer):
             details["cd_per_prompt"] = [_round(v) for v in res.per_prompt_list()]
             if res.cd is not None:
                 values["confusion_degree"] = res.cd
+                values["confusion_degree_normalized"] = normalize_confusion_degree(res.cd, len(segs))
             else:
                 details["warnings"].append(f"all {len(segs)} frame-level prompts have a degenerate "
                                            f"normaliser (own-segment similarity < {self.eps}); "
@@ -197,16 +217,17 @@ class ConfusionScorer(Scorer):
         for info in self.metrics:
             vals = [s.values[info.name] for s in scores.values() if info.name in s.values]
             out[info.name] = summarize(vals, higher_is_better=info.higher_is_better, seed=seed,
-                                       n_resamples=int(self.options.get("bootstrap") or 1000))
+                                       **ci_options(self.options))
         cd = out["confusion_degree"]
         n_deg = sum(int(s.details.get("degenerate_prompts", 0)) for s in scores.values())
         n_prompts = sum(int(s.details.get("F", 0)) for s in scores.values())
         no_cd = sorted(k for k, s in scores.items() if "confusion_degree" not in s.values)
-        f_values = sorted({int(s.details["F"]) for s in scores.values() if "F" in s.details})
         cd["degenerate_prompts"] = n_deg
         cd["prompts"] = n_prompts
         cd["items_without_cd"] = len(no_cd)
-        cd["F"] = f_values
+        for name in ("confusion_degree", "confusion_degree_normalized"):
+            out[name]["F"] = f_summary([int(s.details["F"]) for s in scores.values()
+                                        if name in s.values and "F" in s.details])
         warnings = []
         if n_deg:
             action = "left out of the CD mean" if self.degenerate == "exclude" else "normaliser floored at eps"

@@ -12,17 +12,25 @@ Conventions of the cited tools (options; recorded in the config and, for the res
 file's clip protocol): ``--fvd-resize plain`` resizes without antialiasing as the content-debiased-FVD
 package does (``antialias``, mvbench's default, antialiases); ``--fvd-cov-ddof 0`` uses that package's
 covariance with divisor n (``1``, the default: divisor n - 1, as ``numpy.cov``, pytorch-fid and
-StyleGAN-V). The paper presets set them (``docs/protocols.md``); the bootstrap replicates of the CI keep
-the divisor n - 1 for the generated set.
+StyleGAN-V). The paper presets set them (``docs/protocols.md``); the bootstrap and jackknife replicates
+keep the divisor n - 1 for the generated set.
 
-Aggregate: the squared Fréchet distance (:func:`metrics.frechet_distance`) between the Gaussian
-fit of all generated clips (suite order, so any sharding gives the same numbers) and the
-reference; a percentile 95% CI from resampling generated clips with replacement
-(:func:`metrics.frechet_distance_bootstrap`; the reference is held fixed; ``--fvd-bootstrap``
-replicates, by default ``--bootstrap`` capped at 200 for large sets); ``n`` and
-``n_reference``. With fewer clips than the feature dimension + 1 (401 for I3D, 1409 for
-VideoMAE-v2; ``--fvd-min-clips`` overrides) in either set the covariance is singular and FVD is
-biased upward by the small sample, so the value is flagged ``unreliable`` with a warning.
+Aggregate: ``mean`` is the squared Fréchet distance (:func:`metrics.frechet_distance`, the standard
+plug-in FVD) between the Gaussian fit of all generated clips (suite order, so any sharding gives the
+same numbers) and the reference. The plug-in FD is biased upward by the clip count, and resampling
+clips inflates it further, so the plain percentile interval of the bootstrap replicates can exclude the
+estimate. ``ci95`` is therefore, by default (``--fvd-interval jackknife``), the FVD plus or minus 1.96
+jackknife standard errors, leaving out one item's clips at a time (:func:`metrics.fd_jackknife_interval`):
+an interval for the expected FVD at this clip count against this reference, centred on ``mean``
+(``--fvd-interval shifted``: the bootstrap percentile interval shifted by the bootstrap bias, wider;
+:func:`metrics.fd_interval`). ``bias_corrected`` gives the
+bootstrap bias-corrected estimate of the population distance, ``2 FD - mean(FD*)``, with the basic
+(reverse percentile) interval (null below ``--fvd-min-clips`` generated clips, where no correction
+recovers the population distance). Coverage of both, measured by simulation, is in docs/fvd.md. Replicates
+resample generated clips with replacement, the reference held fixed (``--fvd-bootstrap``, by default
+``--bootstrap`` capped at 200 for large sets). With fewer clips than the feature dimension + 1 (401 for
+I3D, 1409 for VideoMAE-v2; ``--fvd-min-clips`` overrides) in either set the covariance is singular and
+FVD is biased upward by the small sample, so the value is flagged ``unreliable`` with a warning.
 """
 
 from __future__ import annotations
@@ -33,7 +41,17 @@ from typing import Any
 
 import numpy as np
 
-from metrics import GaussianStats, covariance_with_ddof, frechet_distance, frechet_distance_bootstrap
+from metrics import (
+    GaussianStats,
+    covariance_with_ddof,
+    fd_interval,
+    fd_jackknife_interval,
+    frechet_distance,
+    frechet_distance_bootstrap,
+    frechet_distance_jackknife,
+    jackknife_groups,
+)
+from mvbench.config import Option, positive
 from mvbench.errors import MvbenchError
 from mvbench.fvd_reference import (
     FVD_RESIZES,
@@ -55,6 +73,9 @@ FVD_METRICS = ("fvd", "fvd_videomae")
 LARGE_SET = 512
 LARGE_SET_REPLICATES = 200
 _REFERENCE_OPTION = {"fvd": "fvd_reference", "fvd_videomae": "fvd_videomae_reference"}
+#: intervals ``ci95`` may use (all are reported with the plug-in FVD); the default and why: docs/fvd.md
+CI95_INTERVALS = ("jackknife", "shifted", "percentile")
+DEFAULT_INTERVAL = "jackknife"
 
 
 @dataclass
@@ -84,6 +105,23 @@ def _requested_metrics(options: Mapping[str, Any]) -> list[str]:
     return given or ["fvd"]
 
 
+def _jackknife_labels(item_sizes: list[int]) -> np.ndarray:
+    """Jackknife groups for the clips of items in suite order: one group per item (items are the sampling
+    unit; their scenes are alike), at most :data:`metrics.frechet_interval.JACKKNIFE_MAX_GROUPS` (consecutive
+    items merged). With a single item, or an item holding all but one clip, each clip is its own group.
+
+    >>> _jackknife_labels([3, 3, 2]).tolist()
+    [0, 0, 0, 1, 1, 1, 2, 2]
+    >>> _jackknife_labels([5]).tolist()
+    [0, 1, 2, 3, 4]
+    """
+    sizes = [k for k in item_sizes if k > 0]
+    n = sum(sizes)
+    if len(sizes) < 2 or n - max(sizes) < 2:
+        return jackknife_groups([1] * n)
+    return jackknife_groups(sizes)
+
+
 class FVDScorer(Scorer):
     name = "fvd"
     metrics = (
@@ -91,23 +129,28 @@ class FVDScorer(Scorer):
         MetricInfo("fvd_videomae", False, "content-debiased FVD (VideoMAE-v2 ViT-g features) to the reference set"),
     )
 
-    @classmethod
-    def add_cli_arguments(cls, parser) -> None:
-        g = parser.add_argument_group("FVD (metrics fvd, fvd_videomae)")
-        g.add_argument("--fvd-reference", default=None, metavar="NPZ",
-                       help="reference statistics for metric fvd (made by `mvbench fvd-stats`)")
-        g.add_argument("--fvd-videomae-reference", default=None, metavar="NPZ",
-                       help="reference statistics for metric fvd_videomae (`mvbench fvd-stats --extractor videomae`)")
-        g.add_argument("--fvd-extractor", default=None,
-                       help="features for metric fvd: i3d-k400 (default; alias i3d) or i3d-torchscript")
-        g.add_argument("--fvd-stride", type=int, default=None,
-                       help="take every S-th frame for the 16-frame clips (default 1: native frame rate)")
-        g.add_argument("--fvd-min-clips", type=int, default=None,
-                       help="flag FVD as unreliable below this many clips (default: feature dimension + 1)")
-        g.add_argument("--fvd-bootstrap", type=int, default=None,
-                       help=f"bootstrap replicates for the FVD CI (default: --bootstrap, at most "
-                            f"{LARGE_SET_REPLICATES} when clips and dimension both exceed {LARGE_SET})")
-        add_convention_arguments(g)
+    option_title = "FVD (metrics fvd, fvd_videomae)"
+    option_specs = (
+        Option("fvd_reference", None, "reference statistics for metric fvd (made by `mvbench fvd-stats`)",
+               type=str, metavar="NPZ"),
+        Option("fvd_videomae_reference", None,
+               "reference statistics for metric fvd_videomae (`mvbench fvd-stats --extractor videomae`)",
+               type=str, metavar="NPZ"),
+        Option("fvd_extractor", None, "features for metric fvd: i3d-k400 (default; alias i3d) or i3d-torchscript",
+               type=str),
+        Option("fvd_stride", None, "take every S-th frame for the 16-frame clips (default 1: native frame rate)",
+               type=int, check=positive),
+        Option("fvd_min_clips", None, "flag FVD as unreliable below this many clips (default: feature dimension + 1)",
+               type=int, check=positive),
+        Option("fvd_bootstrap", None,
+               f"bootstrap replicates for the FVD intervals (default: --bootstrap, at most {LARGE_SET_REPLICATES} "
+               f"when clips and dimension both exceed {LARGE_SET})", type=int, check=positive),
+        Option("fvd_interval", DEFAULT_INTERVAL,
+               "ci95 of FVD: jackknife (FVD -+ 1.96 jackknife standard errors, leaving out one item's clips at a "
+               "time, at most 200 groups), shifted (the bootstrap percentile interval minus the bootstrap bias, "
+               "wider) or percentile (mvbench's earlier interval, kept to reproduce old results files; biased "
+               "upward, can exclude the FVD)", choices=CI95_INTERVALS),
+    )
 
     def __init__(self, options: dict | None = None):
         super().__init__(options)
@@ -165,12 +208,20 @@ class FVDScorer(Scorer):
     def encoders(self) -> list[str]:
         return list(dict.fromkeys(s.extractor for s in self.setups.values()))
 
+    @property
+    def interval(self) -> str:
+        value = self.options.get("fvd_interval") or DEFAULT_INTERVAL
+        if value not in CI95_INTERVALS:
+            raise MvbenchError(f"--fvd-interval {value!r}: choose one of {', '.join(CI95_INTERVALS)}")
+        return value
+
     def config(self) -> dict:
         return {
             "stride": self.stride,
             "resize": self.resize,
             "cov_ddof": self.cov_ddof,
             "min_clips": self.options.get("fvd_min_clips"),
+            "interval": self.interval,
             "metrics": {
                 m: {"extractor": s.extractor, "protocol": s.protocol, "reference": s.reference_path,
                     "reference_clips": s.reference.stats.count, "reference_source": s.reference.source,
@@ -237,25 +288,40 @@ class FVDScorer(Scorer):
         mu_ref, sigma_ref = ref.mean(), covariance_with_ddof(ref, self.cov_ddof)
         value = frechet_distance(generated.mean(), covariance_with_ddof(generated, self.cov_ddof), mu_ref, sigma_ref)
         reps = frechet_distance_bootstrap(features, mu_ref, sigma_ref, n_boot=n_boot, seed=seed)
-        lo, hi = np.percentile(reps, [2.5, 97.5])
-        return summary | {
+        interval, groups = self.interval, 0
+        if interval == "jackknife":
+            try:
+                labels = _jackknife_labels([len(p) for p in parts])
+                loo = frechet_distance_jackknife(features, mu_ref, sigma_ref, labels)
+                lo, hi = fd_jackknife_interval(value, loo)
+                groups = int(loo.size)
+                std = float(np.sqrt((groups - 1) / groups * ((loo - loo.mean()) ** 2).sum()))
+            except ValueError as exc:  # too few clips to leave groups out
+                warnings.append(f"{setup.metric}: no jackknife interval ({exc}); ci95 is the shifted bootstrap "
+                                "interval")
+                interval = "shifted"
+        if interval != "jackknife":
+            lo, hi = fd_interval(value, reps, interval)
+            std = float(reps.std(ddof=1)) if n_boot > 1 else 0.0
+        b_lo, b_hi = fd_interval(value, reps, "basic")
+        extra = {"jackknife_groups": groups} if groups else {}
+        # the bias correction recovers the population distance only with more clips than dimensions
+        # (docs/fvd.md: 0% coverage at 150 clips of 400-d features); below, the field is null
+        bias_corrected = None
+        if n >= min_clips:
+            bias_corrected = {"value": round(2.0 * value - float(reps.mean()), DECIMALS),
+                              "ci95": [round(b_lo, DECIMALS), round(b_hi, DECIMALS)]}
+        return summary | extra | {
             "mean": round(value, DECIMALS),
-            "ci95": [round(float(lo), DECIMALS), round(float(hi), DECIMALS)],
-            "std": round(float(reps.std(ddof=1)), DECIMALS) if n_boot > 1 else 0.0,
+            "ci95": [round(lo, DECIMALS), round(hi, DECIMALS)],
+            "interval": interval,
+            "std": round(std, DECIMALS),  # standard error of the FVD: jackknife, else the replicates' std
             "bootstrap_resamples": n_boot,
+            "bootstrap_bias": round(float(reps.mean()) - value, DECIMALS),
+            "bias_corrected": bias_corrected,
             "unreliable": n < min_clips or ref.count < min_clips,
             "warnings": warnings,
         }
-
-
-def add_convention_arguments(group) -> None:
-    """The ``--fvd-resize`` and ``--fvd-cov-ddof`` flags (conventions of the cited FVD tools)."""
-    group.add_argument("--fvd-resize", choices=FVD_RESIZES, default=None,
-                       help="frame resizing of the FVD clips: antialias (default) or plain (bilinear without "
-                            "antialiasing, as the content-debiased-FVD package); the reference must use the same")
-    group.add_argument("--fvd-cov-ddof", type=int, choices=(0, 1), default=None,
-                       help="covariance divisor n - DDOF: 1 (default, numpy.cov / pytorch-fid / StyleGAN-V) or 0 "
-                            "(the content-debiased-FVD package)")
 
 
 def fvd_conventions(options: Mapping[str, Any]) -> tuple[str, int]:

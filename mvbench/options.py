@@ -23,6 +23,8 @@ from mvbench.config import Option, positive, resolve
 from mvbench.errors import ConfigError
 
 SHORT_SCENE_POLICIES = ("fail", "pad")
+#: frame decoding backends (see :mod:`mvbench.video.backends`)
+DECODERS = ("pyav", "torchcodec", "torchcodec-cuda")
 
 #: options of the runner itself (scorers add theirs through ``Scorer.option_specs``)
 CORE_OPTIONS: tuple[Option, ...] = (
@@ -31,6 +33,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
     Option("device", None, "cpu, cuda, cuda:1 ... (default: cuda if available)", type=str),
     Option("batch_size", 16, "clips per encoder batch (does not change results)", check=positive),
     Option("num_workers", None, "decoding threads (default: min(8, cores))", type=int, check=positive),
+    Option("decoder", "pyav", "frame decoding backend: pyav (FFmpeg on the CPU), torchcodec (CPU) or "
+           "torchcodec-cuda (NVDEC on the GPU); needs `pip install torchcodec` and FFmpeg libraries for "
+           "the latter two", choices=DECODERS),
     Option("cache_dir", None, "feature cache folder (default $MVBENCH_HOME/features)", type=str),
     Option("no_cache", False, "do not read or write the feature cache"),
     Option("seed", 0, "bootstrap seed"),

@@ -159,7 +159,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     """
     from tqdm import tqdm
 
-    from mvbench.compute import ComputeStats, EncoderPool, compute_requests
+    from mvbench.compute import ComputePipeline, ComputeStats, EncoderPool
     from mvbench.distributed import dist_info, gather_objects
     from mvbench.features import FeatureCache
     from mvbench.results import build_results
@@ -189,11 +189,10 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     n_clips = sum(isinstance(r, ClipRequest) for i in mine for r in item_requests[i])
     bar = tqdm(total=n_clips, unit="clip", desc=f"{submission.model} [{suite.name}]",
                disable=not opts["progress"] or rank != 0, dynamic_ncols=True)
+    chunks = [mine[start:start + chunk] for start in range(0, len(mine), chunk)]
+    pipeline = ComputePipeline(opts, encoders=pool, cache=cache, stats=stats, progress=bar)
     try:
-        for start in range(0, len(mine), chunk):
-            ids = mine[start:start + chunk]
-            got = compute_requests([r for i in ids for r in item_requests[i]], opts, encoders=pool, cache=cache,
-                                   stats=stats, progress=bar)
+        for ids, got in zip(chunks, pipeline.run([r for i in ids for r in item_requests[i]] for ids in chunks)):
             for i in ids:
                 bad = next((got[r] for r in item_requests[i] if isinstance(got.get(r), Exception)), None)
                 if bad is not None:
@@ -256,6 +255,10 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     runtime = {"world_size": world, "batch_size": int(opts["batch_size"]),
                "clips_encoded": sum(g[4].clips_encoded for g in gathered),
                "clips_from_cache": sum(g[4].clips_cached for g in gathered),
+               "texts_encoded": sum(g[4].texts_encoded for g in gathered),
+               "texts_from_cache": sum(g[4].texts_cached for g in gathered),
+               "files_decoded": sum(g[4].decode.files_decoded for g in gathered),
+               "files_decoded_by_seeking": sum(g[4].decode.seeks for g in gathered),
                "options": recorded_options(opts, runtime=True)}
     return build_results(
         model=submission.describe(),

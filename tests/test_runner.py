@@ -40,7 +40,7 @@ def test_resume_after_crash_reencodes_nothing_finished(demo_videos, demo_suite, 
         run_evaluation(demo_suite, sub, None, opts, encoders={"tiny": crashing})
     # chunk 1 (2 items x 3 scenes) finished in two batches (4 + 2 clips) before the "kill"
     assert crashing.batches == 2
-    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 6
+    assert len(list((tmp_path / "cache" / "tiny").rglob("*.npy"))) == 6  # clip features (prompts: tiny.text)
 
     resumed = _CountingEncoder(tiny_encoder)
     res = run_evaluation(demo_suite, sub, None, opts, encoders={"tiny": resumed})

@@ -26,6 +26,12 @@ SHORT_SCENE_POLICIES = ("fail", "pad")
 #: frame decoding backends (see :mod:`mvbench.video.backends`)
 DECODERS = ("pyav", "torchcodec", "torchcodec-cuda")
 
+def _check_shard(value: str) -> None:
+    from mvbench.shards import check_shard
+
+    check_shard(value)
+
+
 #: options of the runner itself (scorers add theirs through ``Scorer.option_specs``)
 CORE_OPTIONS: tuple[Option, ...] = (
     Option("encoder", None, "video-text encoder for the consistency and Confusion Degree metrics "
@@ -43,6 +49,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
     Option("chunk_items", 32, "items whose clips are decoded and encoded together", check=positive, cli=False),
     Option("limit", None, "score only the first N items of the suite (smoke runs)", type=int, check=positive),
     Option("progress", True, "show progress bars", cli=False),
+    Option("shard", None, "score only part K of N of the items (K from 0) and write partial results for "
+           "`mvbench merge` (job arrays; see docs/scaling.md)", type=str, metavar="K/N", check=_check_shard,
+           cli=False),
     Option("short_scenes", "fail", "a scene with fewer frames than a metric samples: fail its item (fail) or "
            "repeat frames and record a warning (pad)", choices=SHORT_SCENE_POLICIES),
 )
@@ -97,7 +106,7 @@ def resolve_options(options: dict | None) -> dict:
 
 
 #: options that change how a run goes, never its numbers (recorded under ``runtime``, not ``config``)
-RUNTIME_OPTIONS = ("batch_size", "num_workers", "cache_dir", "no_cache", "progress", "chunk_items")
+RUNTIME_OPTIONS = ("batch_size", "num_workers", "cache_dir", "no_cache", "progress", "chunk_items", "shard")
 
 
 def recorded_options(opts: dict, runtime: bool = False) -> dict:

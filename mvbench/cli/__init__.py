@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "import-vbench": "convert a VBench-2.0 prompt file into a suite",
     "import-moviebench": "convert MovieBench annotations into a suite",
     "leaderboard": "render results files and published paper tables",
+    "merge": "combine the partial results of `evaluate --shard K/N` jobs into one results file",
     "compare": "compare two results files; exit 1 on a regression beyond the thresholds",
     "fvd-stats": "compute FVD reference statistics of real videos",
     "generate": "generate a submission for a suite with a baseline model",

@@ -311,12 +311,17 @@ class ComputePipeline:
         if self.progress is not None:
             self.progress.update(n)
 
-    def _transform(self, req, part: torch.Tensor) -> torch.Tensor:
+    def _group(self, req) -> str | None:
+        """How a request's frames are prepared: raw (frame requests, or clips resized later on the GPU)
+        or with its encoder's preprocessing (named by the encoder)."""
         if isinstance(req, FrameRequest):
-            return part.cpu()
-        if self.pre_dev == "cuda":
-            return part  # uint8; resized on the GPU by the batcher
-        return preprocess_frames(part.cpu(), self.encoders.get(req.encoder).preprocess)
+            return None
+        return "uint8" if self.pre_dev == "cuda" else req.encoder
+
+    def _transform(self, key: str, frames: torch.Tensor) -> torch.Tensor:
+        if key == "uint8":
+            return frames  # resized on the GPU by the batcher
+        return preprocess_frames(frames.cpu(), self.encoders.get(key).preprocess)
 
     def _prepare(self, requests: list[Request]) -> tuple[dict, dict, dict, DecodePlan]:
         """Split a chunk, serve clips from the cache: (texts by encoder, results so far, clip keys, plan)."""
@@ -337,6 +342,9 @@ class ComputePipeline:
         device = self.opts["device"]
         for r in clips:
             enc = self.encoders.get(r.encoder)
+            if self.cache.root is None:  # no cache: no key (hashing every file would be wasted work)
+                keys[r] = ""
+                continue
             try:
                 keys[r] = clip_key(r, enc.describe(), r.num_frames or enc.preprocess.num_frames,
                                    compute_precision(device, enc), decoder=self.decoder.name,
@@ -370,7 +378,8 @@ class ComputePipeline:
                 if not put(("chunk", texts, out, keys)):
                     return
                 for req, got in plan.execute(self.decoder, workers=int(self.opts["num_workers"]),
-                                             transform=self._transform, stats=self.stats.decode):
+                                             group=self._group, transform=self._transform,
+                                             stats=self.stats.decode):
                     if not put(("request", req, got)):
                         return
                 if not put(("end",)):

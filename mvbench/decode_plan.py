@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +68,15 @@ def request_taps(req: PlannedRequest, clip_frames: int | None = None) -> list[tu
             k += 1
         out.append((videos[k].path, videos[k].start + g))
     return out
+
+
+def _take_rows(x, rows: list[int]):
+    """Rows of a tensor: a view when they are consecutive (no copy), else a new tensor."""
+    import torch
+
+    if rows and rows == list(range(rows[0], rows[0] + len(rows))):
+        return x.narrow(0, rows[0], len(rows))
+    return x.index_select(0, torch.as_tensor(rows, device=x.device))
 
 
 @dataclass
@@ -147,11 +156,16 @@ class DecodePlan:
         return list(self.entries)
 
     def execute(self, decoder, *, workers: int = 4, inflight: int | None = None,
-                transform: Callable[[PlannedRequest, Any], Any] | None = None,
+                group: Callable[[PlannedRequest], Hashable] | None = None,
+                transform: Callable[[Hashable, Any], Any] | None = None,
                 stats: DecodeStats | None = None) -> Iterator[tuple[PlannedRequest, Ready | Exception]]:
         """Decode every file once and yield ``(request, Ready)`` (or ``(request, VideoDecodeError)``), in
-        request order. ``transform(request, frames)`` turns a request's uint8 frames ``[n, H, W, 3]``
-        from one file into its part (runs in the worker; default: the frames themselves)."""
+        request order.
+
+        ``group(request)`` names how a request's frames are prepared (e.g. an encoder's preprocessing;
+        None: raw uint8 frames, moved to the CPU); in the worker that decoded a file, the distinct frames
+        the requests of one group need are prepared together by one ``transform(group, frames)`` call
+        (uint8 ``[m, H, W, 3]`` -> a tensor of ``m`` rows), so each frame is resized once and in a batch."""
         stats = stats if stats is not None else DecodeStats()
         inflight = max(1, inflight or 2 * workers)
         yield from self.errors.items()
@@ -161,20 +175,25 @@ class DecodePlan:
         failed: dict[PlannedRequest, Exception] = {}
         pending_reqs = deque(self.entries)
 
-        def work(path: str) -> dict[PlannedRequest, Any]:
+        def work(path: str):
             got = decoder.decode(path, self.files[path])
             pos = {i: j for j, i in enumerate(self.files[path])}
-            frames = got.frames
-            out = {}
-            import torch
-
+            by_group: dict[Hashable, list[PlannedRequest]] = {}
             for req in self.users[path]:
-                if req in failed:
+                if req not in failed:
+                    by_group.setdefault(group(req) if group is not None else None, []).append(req)
+            out = {}
+            for key, reqs in by_group.items():
+                if key is None or transform is None:
+                    for req in reqs:
+                        part = got.take([pos[i] for i in self.entries[req].rows[path]])
+                        out[req] = part.cpu() if key is None else part
                     continue
-                rows = self.entries[req].rows[path]
-                idx = torch.as_tensor([pos[i] for i in rows], device=frames.device)
-                part = frames.index_select(0, idx)
-                out[req] = transform(req, part) if transform is not None else part
+                rows = sorted({i for r in reqs for i in self.entries[r].rows[path]})
+                src = transform(key, got.take([pos[i] for i in rows]))
+                at = {i: j for j, i in enumerate(rows)}
+                for req in reqs:
+                    out[req] = _take_rows(src, [at[i] for i in self.entries[req].rows[path]])
             return out, got.strategy, got.frames_decoded
 
         def settle(path: str, fut: Future) -> None:

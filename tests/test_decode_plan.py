@@ -78,8 +78,8 @@ def test_truncated_file_is_a_named_decode_error(tmp_path):
 def _tiny_preprocess(tiny_encoder):
     from mvbench.video.frames import preprocess_frames
 
-    return lambda req, part: (part if isinstance(req, FrameRequest)
-                              else preprocess_frames(part, tiny_encoder.preprocess))
+    return {"group": lambda req: None if isinstance(req, FrameRequest) else "tiny",
+            "transform": lambda key, frames: preprocess_frames(frames, tiny_encoder.preprocess)}
 
 
 def test_plan_gives_each_request_the_frames_of_per_request_decoding(tmp_path, tiny_encoder):
@@ -92,7 +92,7 @@ def test_plan_gives_each_request_the_frames_of_per_request_decoding(tmp_path, ti
     plan = DecodePlan(reqs, clip_frames=lambda r: tiny_encoder.preprocess.num_frames)
     assert set(plan.files) == {str(a), str(b)}
     got = {r: ready.assemble() for r, ready in plan.execute(PyAVDecoder(), workers=2,
-                                                            transform=_tiny_preprocess(tiny_encoder))}
+                                                            **_tiny_preprocess(tiny_encoder))}
     for r in reqs[:4]:
         assert torch.equal(got[r], _decode_clip(r, tiny_encoder)), r
     assert torch.equal(got[reqs[4]], decode_frames(a, list(range(40))))

@@ -40,13 +40,40 @@ SEEK_MIN_SPAN = 64
 SEEK_COST = 8
 
 
-@dataclass
 class Decoded:
-    """Frames at the requested (sorted, unique) indices and how they were obtained."""
+    """Frames at the requested (sorted, unique) indices and how they were obtained: ``strategy``
+    ("sequential", "seek" or the backend's name) and ``frames_decoded`` (frames the decoder produced,
+    -1 when unknown). Holds either one uint8 tensor ``[N, H, W, 3]`` (on the decoder's device) or one
+    array per frame (PyAV), so that taking a few rows copies only those."""
 
-    frames: object  # torch.Tensor uint8 [N, H, W, 3] (on the decoder's device)
-    strategy: str  # "sequential", "seek" or the backend's name
-    frames_decoded: int  # frames the decoder produced (>= len(indices)); -1 when unknown
+    def __init__(self, frames, strategy: str, frames_decoded: int):
+        self._frames = frames
+        self.strategy = strategy
+        self.frames_decoded = frames_decoded
+
+    @property
+    def frames(self):
+        """All frames as one uint8 tensor ``[N, H, W, 3]``."""
+        import torch
+
+        if isinstance(self._frames, list):
+            return torch.from_numpy(np.stack(self._frames))
+        return self._frames
+
+    @property
+    def device(self):
+        import torch
+
+        return torch.device("cpu") if isinstance(self._frames, list) else self._frames.device
+
+    def take(self, positions: Sequence[int]):
+        """Frames at these positions (of the requested indices), as one new uint8 tensor."""
+        import torch
+
+        if isinstance(self._frames, list):
+            return torch.from_numpy(np.stack([self._frames[j] for j in positions]))
+        idx = torch.as_tensor(list(positions), device=self._frames.device)
+        return self._frames.index_select(0, idx)
 
 
 def _check_indices(indices: Sequence[int]) -> list[int]:
@@ -165,17 +192,15 @@ class PyAVDecoder(FrameDecoder):
         self.seek = seek
 
     def decode(self, path: str | Path, indices: Sequence[int]) -> Decoded:
-        import torch
-
         wanted = _check_indices(indices)
         last = wanted[-1]
         if self.seek and last + 1 >= SEEK_MIN_SPAN and 2 * len(wanted) < last + 1:
             got = self._decode_seeking(path, wanted)
             if got is not None:
                 frames, n = got
-                return Decoded(torch.from_numpy(np.stack([frames[i] for i in wanted])), "seek", n)
+                return Decoded([frames[i] for i in wanted], "seek", n)
         frames, n = self._decode_sequential(path, wanted)
-        return Decoded(torch.from_numpy(np.stack([frames[i] for i in wanted])), "sequential", n)
+        return Decoded([frames[i] for i in wanted], "sequential", n)
 
     def _decode_sequential(self, path, wanted: list[int]) -> tuple[dict[int, np.ndarray], int]:
         import av

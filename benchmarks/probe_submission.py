@@ -39,6 +39,25 @@ def make_submission(root: Path, n: int, frames: int, size: int) -> Path:
     return sub
 
 
+def measure(files: int, frames: int, size: int, workers: list[int]) -> list[tuple[int, float]]:
+    """Seconds to resolve a ``files``-file submission with each number of probing threads."""
+    suite = parse_suite({"suite": "probe-bench", "version": "1",
+                         "items": [{"id": f"item{i:05d}", "scenes": [{"prompt": "p"}]} for i in range(files)]})
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        root = make_submission(Path(tmp), files, frames, size)
+        print(f"# wrote {files} files in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        sub = Submission.open(root)
+        for n in workers:
+            t0 = time.perf_counter()
+            res = sub.resolve(suite, workers=n)
+            sec = time.perf_counter() - t0
+            assert len(res.items) == files, res.problems[:3]
+            rows.append((n, sec))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", type=int, default=10_000)
@@ -46,20 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--workers", type=int, nargs="*", default=[], help="extra pool sizes to time")
     args = ap.parse_args(argv)
-    suite = parse_suite({"suite": "probe-bench", "version": "1",
-                         "items": [{"id": f"item{i:05d}", "scenes": [{"prompt": "p"}]} for i in range(args.files)]})
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        root = make_submission(Path(tmp), args.files, args.frames, args.size)
-        print(f"# wrote {args.files} files in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        sub = Submission.open(root)
-        rows = []
-        for workers in [1, probe_workers(), *args.workers]:
-            t0 = time.perf_counter()
-            res = sub.resolve(suite, workers=workers)
-            sec = time.perf_counter() - t0
-            assert len(res.items) == args.files, res.problems[:3]
-            rows.append((workers, sec))
+    rows = measure(args.files, args.frames, args.size, [1, probe_workers(), *args.workers])
     print(f"# {args.files} files ({args.frames} frames {args.size}x{args.size} H.264), {os.cpu_count()} cores")
     print("| probing threads | seconds | ms per file | speed-up |")
     print("|---:|---:|---:|---:|")

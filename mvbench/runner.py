@@ -257,6 +257,24 @@ def finish_results(header: dict, parts: list[Part], scorers: list[Scorer], *, wo
     ) | {"truncated_prompts": truncated, "runtime": runtime}
 
 
+#: raw frames (uint8, FrameRequest results) a chunk of items may hold before its items are scored
+FRAME_BUDGET_BYTES = 2 * 2**30
+
+
+def chunk_size(plan: RunPlan, submission: Submission, items: list[str]) -> int:
+    """Items decoded and encoded together: ``chunk_items``, fewer when the items' raw-frame requests
+    (frame metrics reading every frame at native size) would hold more than :data:`FRAME_BUDGET_BYTES`."""
+    from mvbench.scorers import FrameRequest
+
+    size = {str(submission.root / rel): info.width * info.height * 3 for rel, info in plan.resolution.infos.items()}
+    per_item = 0
+    for i in items:
+        per_item = max(per_item, sum(r.num_frames * size.get(r.video.path, 0) for r in plan.item_requests[i]
+                                     if isinstance(r, FrameRequest)))
+    chunk = max(1, int(plan.options["chunk_items"]))
+    return max(1, min(chunk, FRAME_BUDGET_BYTES // per_item)) if per_item else chunk
+
+
 def shard_items(scope: list[str], shard: tuple[int, int] | None) -> list[str]:
     """The items of part ``K`` of ``N`` (``--shard K/N``): every N-th item of the scope from the K-th.
 
@@ -304,8 +322,8 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     cache = FeatureCache(None if opts["no_cache"] else (opts["cache_dir"] or mvbench_home() / "features"))
     stats = ComputeStats()
     scores: dict[str, dict[str, ItemScore]] = {}
-    chunk = max(1, int(opts["chunk_items"]))
     item_requests = plan.item_requests
+    chunk = chunk_size(plan, submission, mine)
     n_clips = sum(isinstance(r, ClipRequest) for i in mine for r in item_requests[i])
     bar = tqdm(total=n_clips, unit="clip", desc=f"{submission.model} [{suite.name}]",
                disable=not opts["progress"] or rank != 0, dynamic_ncols=True)

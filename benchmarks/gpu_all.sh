@@ -5,18 +5,19 @@
 #   bash benchmarks/gpu_all.sh --dry-run --out /tmp/g             # CPU, toy sizes, about a minute (in the tests)
 #
 # The GPU machine of this project (Python 3.12, torch 2.11 + CUDA 13, torchvision, transformers, timm,
-# numpy, scipy, opencv, triton; no network) lacks PyAV, open_clip, ftfy/wcwidth and torchcodec. Carry them
-# as wheels in .whl/ (git-ignored; about 40 MB with this tree, under the 64 MiB a call may carry). Made
-# here, once, from the repository root:
+# numpy, scipy, opencv, triton; no network) lacks PyAV, open_clip, ftfy/wcwidth, diffusers and torchcodec.
+# Carry them as wheels in .whl/ (git-ignored; 46.9 MB of wheels, about 49 MB with this tree, under the
+# 64 MiB a call may carry). Made here, once, from the repository root:
 #
 #   echo /.whl/ >> .git/info/exclude
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
 #     --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 \
 #     --platform manylinux2014_x86_64 --platform manylinux1_x86_64 -d .whl \
-#     av==18.1.0 open_clip_torch==3.3.0 ftfy==6.3.1 wcwidth==0.9.4 torchcodec==0.11.1
+#     av==18.1.0 open_clip_torch==3.3.0 ftfy==6.3.1 wcwidth==0.9.4 diffusers==0.42.1 torchcodec==0.11.1
 #
 # (av 35.8 MB: PyAV with FFmpeg 8 bundled; open_clip_torch 1.5 MB: the CLIP BPE of ViCLIP's tokenizer;
-# ftfy + wcwidth 0.8 MB: open_clip's text cleaning; torchcodec 0.11.1 2.3 MB: the release for torch 2.11,
+# ftfy + wcwidth 0.8 MB: open_clip's text cleaning; diffusers 6.4 MB: the Wan transformer of pmwd_cost
+# (its other needs are on that machine); torchcodec 0.11.1 2.3 MB: the release for torch 2.11,
 # CPU-only on PyPI (its CUDA/NVDEC build comes from download.pytorch.org, which is not reachable from
 # here), and it loads FFmpeg 8 from PyAV's wheel through the links made below.) Then, with the device
 # tool: command `bash benchmarks/gpu_all.sh --out $OUT`, carry [".whl"], timeout 600 s.

@@ -50,6 +50,7 @@ class EncoderPool:
         self.device = device
         self._encoders: dict[str, VideoEncoder] = dict(prebuilt or {})
         self._lock = threading.RLock()
+        self._truncated: dict[str, set[str]] = {}
 
     def get(self, name: str) -> VideoEncoder:
         with self._lock:  # the prefetch thread and the encoding thread both ask
@@ -63,9 +64,12 @@ class EncoderPool:
         return {name: enc.describe() for name, enc in self._encoders.items()}
 
     def truncated_texts(self) -> dict[str, set[str]]:
-        """Distinct truncated prompt texts per text encoder (merged across ranks by the runner)."""
-        return {n: set(getattr(e, "truncated_texts", set())) for n, e in self._encoders.items()
-                if hasattr(e, "encode_text")}
+        """Distinct prompt texts of this pool's requests that each text encoder truncated (merged across
+        ranks by the runner); an encoder built elsewhere may have seen other prompts before."""
+        return {n: set(self._truncated.get(n, set())) for n, e in self._encoders.items() if hasattr(e, "encode_text")}
+
+    def note_truncated(self, name: str, texts) -> None:
+        self._truncated.setdefault(name, set()).update(texts)
 
 
 #: encoder calls always see a multiple of this many rows (padding with copies), so that a clip's
@@ -178,6 +182,7 @@ def _encode_texts(texts: dict[str, list[TextRequest]], encoders: EncoderPool, ca
             flags = _truncation_flags(enc, hits)
             if flags is not None:
                 enc.note_truncated(hits, flags)
+                encoders.note_truncated(name, [t for t, cut in zip(hits, flags) if cut])
         for i in range(0, len(todo), bs):
             chunk = todo[i:i + bs]
             with torch.inference_mode(), _autocast(opts["device"]):
@@ -189,6 +194,8 @@ def _encode_texts(texts: dict[str, list[TextRequest]], encoders: EncoderPool, ca
                 cache.put(name + TEXT_SUFFIX, key, e)
                 out[r] = e
             stats.texts_encoded += len(chunk)
+            seen = getattr(enc, "truncated_texts", set())  # every prompt this encoder ever cut
+            encoders.note_truncated(name, [r.text for r, _ in chunk if r.text in seen])
 
 
 @dataclass

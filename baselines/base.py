@@ -1,15 +1,19 @@
-"""What every baseline shares: settings, the local model folder, lazy loading, noise, prompts and decoding.
+"""What every baseline shares: settings, the local model folder, lazy loading, seeded noise and the output layout.
 
-A baseline turns one suite item into one uint8 video per scene (``generate_item``); ``baselines.generate``
-runs it over a suite and writes the submission. Models are loaded on the first item that needs generating,
-so a re-run over a finished folder loads nothing.
+A baseline turns one suite item into videos (``generate_item``); ``baselines.generate`` runs it over a suite
+and writes the submission. Two output layouts (DESIGN.md): one file per scene (``ITEM/scene_K.mp4``,
+``generate_item`` returns one uint8 ``[T, H, W, 3]`` array per scene) or one file per item (``ITEM.mp4`` with
+the scene frame ranges in ``submission.json``, ``generate_item`` returns an :class:`ItemVideo`). Models are
+loaded on the first item that needs generating, so a re-run over a finished folder loads nothing.
 """
 
 from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,133 +22,134 @@ from mvbench import __version__
 from mvbench.errors import MvbenchError
 from mvbench.suite import SuiteItem
 
-from .decoding import decode_to_frames
-from .loading import CogVideoXParts, check_model_dir, load_cogvideox_parts
-from .options import GenerationOptions, item_seed, resolve_device, resolve_dtype
-from .prompts import encode_prompts
+from .options import GenerationOptions, item_seed, resolve_device
+
+#: offset between an item's initial-noise seed and its scheduler-step seed
+STEP_STREAM_OFFSET = 1_000_003
+
+
+@dataclass(frozen=True)
+class ItemVideo:
+    """One video for a whole item and the ``[start, end)`` frame range of each scene in it.
+
+    >>> ItemVideo(np.zeros((9, 2, 2, 3), np.uint8), ((0, 5), (5, 9))).scenes
+    ((0, 5), (5, 9))
+    """
+
+    frames: np.ndarray
+    scenes: tuple[tuple[int, int], ...]
+
+    def __post_init__(self) -> None:
+        total = self.frames.shape[0]
+        bounds = [tuple(int(v) for v in b) for b in self.scenes]
+        if not bounds or bounds[0][0] != 0 or bounds[-1][1] != total or any(
+                a >= b for a, b in bounds) or any(x[1] != y[0] for x, y in zip(bounds, bounds[1:])):
+            raise ValueError(f"scene ranges {bounds} must tile the video's {total} frames in order")
+        object.__setattr__(self, "scenes", tuple(bounds))
 
 
 class Baseline(ABC):
-    """A generation method over a local CogVideoX diffusers folder."""
+    """A generation method over a local diffusers folder (``model_dir``)."""
 
     #: registry name (``mvbench generate --baseline NAME``)
     name: str = ""
     #: one line for submission.json's notes
     summary: str = ""
+    #: ``"scenes"``: ``ITEM/scene_K.mp4``; ``"item"``: ``ITEM.mp4`` + scene boundaries in submission.json
+    layout: str = "scenes"
+    #: ``GenerationOptions`` defaults of this baseline's model (e.g. Wan: 480x832 at 16 fps)
+    defaults: dict[str, Any] = {}
+    #: names of the baseline-specific keyword options ``__init__`` takes (``create_baseline`` routes them)
+    extra_options: tuple[str, ...] = ("model_name",)
+    #: what ``--model-dir`` must hold, for errors and ``--help``
+    model_dir_help: str = ""
 
-    def __init__(self, model_dir: str | Path, options: GenerationOptions | None = None,
-                 transformer_dir: str | Path | None = None, model_name: str | None = None):
-        self.options = options or GenerationOptions()
-        self.transformer_dir = Path(transformer_dir).expanduser() if transformer_dir is not None else None
-        self.model_dir = check_model_dir(model_dir, self.transformer_dir)
+    def __init__(self, model_dir: str | Path, options: GenerationOptions | None = None, model_name: str | None = None):
+        self.options = options or GenerationOptions(**self.defaults)
+        self.model_dir = self.check_model_dir(Path(model_dir).expanduser())
         self.model_name = model_name or self.name
         self.device = resolve_device(self.options.device)
-        self.latent_size = self._check_geometry()
-        self._parts: CogVideoXParts | None = None
-        self._negative: torch.Tensor | None = None
+        self._parts: Any = None
 
     # -- description ---------------------------------------------------------------------
     def settings(self) -> dict:
         """Everything that changes the output, recorded in ``submission.json`` under ``generation``."""
-        return {"baseline": self.name, "model_dir": self.model_dir.name,
-                "transformer_dir": str(self.transformer_dir) if self.transformer_dir else None,
-                **self.options.recorded()}
+        return {"baseline": self.name, "model_dir": self.model_dir.name, **self.options.recorded()}
+
+    def notes(self) -> str:
+        o = self.options
+        return (f"{self.summary} Model folder {self.model_dir.name}; {o.frames} frames at {o.height}x{o.width}, "
+                f"{o.steps} steps, guidance {o.guidance}, seed {o.seed} + item index, dtype {o.dtype}.")
 
     def metadata(self) -> dict:
-        o = self.options
-        notes = (f"{self.summary} Model folder {self.model_dir.name}"
-                 + (f", transformer {self.transformer_dir}" if self.transformer_dir else "")
-                 + f"; {o.frames} frames at {o.height}x{o.width}, {o.steps} steps, guidance {o.guidance}, "
-                 f"seed {o.seed} + item index, dtype {o.dtype}.")
-        return {"model": self.model_name, "version": f"mvbench-baselines {__version__}", "notes": notes,
+        return {"model": self.model_name, "version": f"mvbench-baselines {__version__}", "notes": self.notes(),
                 "generation": self.settings()}
 
+    def shortest_scene_frames(self, max_scenes: int) -> int:
+        """Frames of the shortest scene an item of up to ``max_scenes`` scenes gets (for ``validate --min-frames``)."""
+        return self.options.frames
+
     # -- model --------------------------------------------------------------------------
-    @property
-    def parts(self) -> CogVideoXParts:
-        if self._parts is None:
-            dtype = resolve_dtype(self.options.dtype, self.device)
-            self._parts = load_cogvideox_parts(self.model_dir, self.device, dtype, self.transformer_dir)
-            if self.options.vae_tiling:
-                self._parts.vae.enable_tiling()
-            self._on_loaded(self._parts)
-        return self._parts
+    @abstractmethod
+    def check_model_dir(self, root: Path) -> Path:
+        """Check the folder layout without loading anything; the error lists every missing part."""
 
     @abstractmethod
-    def _on_loaded(self, parts: CogVideoXParts) -> None:
-        """Build whatever the baseline needs on top of the loaded parts (a pipeline, a wrapper)."""
+    def load_parts(self) -> Any:
+        """Load the models (called once, on the first item to generate)."""
+
+    @property
+    def parts(self) -> Any:
+        if self._parts is None:
+            self._parts = self.load_parts()
+        return self._parts
 
     # -- shared steps -------------------------------------------------------------------
-    def latent_shape(self, channels: int) -> tuple[int, int, int, int, int]:
-        frames, height, width = self.latent_size
-        return (1, frames, channels, height, width)
-
     def generator(self, item_index: int) -> torch.Generator:
         """CPU generator seeded with ``seed + item_index`` (noise is drawn on the CPU, then moved)."""
         return torch.Generator("cpu").manual_seed(item_seed(self.options.seed, item_index))
 
     def step_generator(self, item_index: int) -> torch.Generator:
-        """A second CPU stream for the noise a stochastic scheduler (CogVideoX DPM) draws inside its steps,
-        seeded from the item seed, so that the initial noise of every scene is the same whatever the scheduler."""
+        """A second CPU stream for the noise a stochastic scheduler draws inside its steps, seeded from the item
+        seed, so that the initial noise of every scene is the same whatever the scheduler."""
         return torch.Generator("cpu").manual_seed(item_seed(self.options.seed, item_index) + STEP_STREAM_OFFSET)
 
-    def prompt_embeddings(self, prompts: list[str]) -> torch.Tensor:
-        """``[n, L, D]`` T5 embeddings of the scene prompts."""
-        p = self.parts
-        return encode_prompts(p.tokenizer, p.text_encoder, prompts, p.max_text_length, self.device,
-                              p.transformer.dtype)
-
-    def negative_embedding(self) -> torch.Tensor:
-        """``[1, L, D]`` embedding of the negative prompt (computed once)."""
-        if self._negative is None:
-            self._negative = self.prompt_embeddings([self.options.negative_prompt])
-        return self._negative
-
-    def decode(self, latents: torch.Tensor) -> np.ndarray:
-        frames = decode_to_frames(self.parts.vae, latents)
-        if frames.shape[0] != self.options.frames:
-            raise MvbenchError(f"the VAE decoded {frames.shape[0]} frames, {self.options.frames} were asked for")
-        return frames
-
     @abstractmethod
-    def generate_item(self, item: SuiteItem, item_index: int) -> list[np.ndarray]:
-        """uint8 frames ``[T, H, W, 3]`` for each scene of ``item`` (``item_index``: its place in the suite)."""
-
-    # -- geometry -----------------------------------------------------------------------
-    def _check_geometry(self) -> tuple[int, int, int]:
-        """Latent (frames, height, width), checked against the folder's VAE and transformer configs."""
-        vae = _read_config(self.model_dir / "vae" / "config.json")
-        transformer_folder = self.transformer_dir or self.model_dir / "transformer"
-        transformer = _read_config(transformer_folder / "config.json")
-        spatial = 2 ** (len(vae.get("block_out_channels", (0, 0, 0, 0))) - 1)
-        temporal = int(vae.get("temporal_compression_ratio", 4))
-        grid = spatial * int(transformer.get("patch_size", 2))
-        o = self.options
-        step = 2 * temporal  # the causal VAE turns an odd number F of latent frames into 1 + temporal (F - 1)
-        if (o.frames - 1) % step:
-            lower = (o.frames - 1) // step * step + 1
-            raise MvbenchError(f"--frames {o.frames} does not fit the VAE: use 1 + {step}k frames "
-                               f"(e.g. {lower} or {lower + step})")
-        if o.height % grid or o.width % grid:
-            raise MvbenchError(f"--height/--width {o.height}x{o.width} must be multiples of {grid} "
-                               f"(VAE factor {spatial} x patch size)")
-        return ((o.frames - 1) // temporal + 1, o.height // spatial, o.width // spatial)
+    def generate_item(self, item: SuiteItem, item_index: int) -> list[np.ndarray] | ItemVideo:
+        """uint8 frames ``[T, H, W, 3]`` for each scene of ``item`` (layout ``"scenes"``) or one
+        :class:`ItemVideo` (layout ``"item"``); ``item_index`` is the item's place in the suite."""
 
 
-def _read_config(path: Path) -> dict:
+def read_config(path: Path) -> dict:
+    """A JSON config file as a dict, or an ``MvbenchError`` naming the file."""
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise MvbenchError(f"cannot read {path}: {error}") from error
 
 
-#: offset between an item's initial-noise seed and its scheduler-step seed
-STEP_STREAM_OFFSET = 1_000_003
+def missing_parts(root: Path, required: dict[str, tuple[str, ...]], skip: tuple[str, ...] = ()) -> list[str]:
+    """``part/ (file or file)`` for each ``required`` sub-folder of ``root`` holding none of its files."""
+    return [f"{part}/ ({' or '.join(files)})" for part, files in required.items()
+            if part not in skip and not any((root / part / name).is_file() for name in files)]
 
 
 def draw_noise(shape: tuple[int, ...], generator: torch.Generator, device, dtype) -> torch.Tensor:
     """Standard normal noise drawn in float32 on the CPU from ``generator``, then moved to ``device``/``dtype``.
 
-    Drawn the same way as ``reference_models.mask2dit.samplers`` does, so both baselines start from the same noise.
+    Drawn the same way as ``reference_models.mask2dit.samplers`` does, so the baselines start from the same noise.
+
+    >>> draw_noise((2,), torch.Generator().manual_seed(0), "cpu", torch.float32).shape
+    torch.Size([2])
     """
     return torch.randn(shape, generator=generator).to(device=device, dtype=dtype)
+
+
+def frames_to_uint8(pixels: torch.Tensor) -> np.ndarray:
+    """``[3, T, H, W]`` pixels in [-1, 1] to uint8 ``[T, H, W, 3]``: ``round(255 * clamp(x / 2 + 1/2, 0, 1))``.
+
+    >>> frames_to_uint8(torch.tensor([-1.0, 0.0, 1.0]).view(3, 1, 1, 1)).ravel().tolist()
+    [0, 128, 255]
+    """
+    unit = (pixels.float() / 2 + 0.5).clamp(0, 1)
+    return (unit * 255).round().to(torch.uint8).permute(1, 2, 3, 0).cpu().numpy()

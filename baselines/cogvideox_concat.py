@@ -13,11 +13,12 @@ import torch
 
 from mvbench.suite import SuiteItem
 
-from .base import Baseline, draw_noise
+from .base import draw_noise
+from .cogvideox_base import CogVideoXBaseline
 from .loading import CogVideoXParts
 
 
-class CogVideoXConcat(Baseline):
+class CogVideoXConcat(CogVideoXBaseline):
     name = "cogvideox-concat"
     summary = "CogVideoX, each scene generated independently from its own prompt (Mask2DiT Table 1 baseline)."
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .base import frames_to_uint8
+
 
 @torch.no_grad()
 def decode_to_frames(vae, latents: torch.Tensor) -> np.ndarray:
@@ -17,6 +19,4 @@ def decode_to_frames(vae, latents: torch.Tensor) -> np.ndarray:
     if latents.dim() != 5 or latents.shape[0] != 1:
         raise ValueError(f"expected the latents of one video, [1, F, C, h, w]; got {tuple(latents.shape)}")
     scaled = latents.permute(0, 2, 1, 3, 4).to(device=vae.device, dtype=vae.dtype) / vae.config.scaling_factor
-    pixels = vae.decode(scaled).sample[0]  # [3, T, H, W] in [-1, 1]
-    unit = (pixels.float() / 2 + 0.5).clamp(0, 1)
-    return (unit * 255).round().to(torch.uint8).permute(1, 2, 3, 0).cpu().numpy()
+    return frames_to_uint8(vae.decode(scaled).sample[0])  # [3, T, H, W] in [-1, 1]

@@ -22,12 +22,12 @@ def generate_submission(baseline: Baseline, suite: Suite, out_dir: str | Path, l
                         progress: bool = True) -> GenerationSummary:
     """Generate the first ``limit`` items of ``suite`` (all by default) into ``out_dir``.
 
-    Item i (its position in the suite) is seeded with ``seed + i``; an item whose scene files all exist is
+    Item i (its position in the suite) is seeded with ``seed + i``; an item whose video files all exist is
     skipped, so an interrupted run resumes where it stopped and produces the same videos.
     """
     from tqdm import tqdm
 
-    writer = SubmissionWriter(out_dir, baseline.metadata(), baseline.options.fps)
+    writer = SubmissionWriter(out_dir, baseline.metadata(), baseline.options.fps, baseline.layout)
     writer.start()
     summary = GenerationSummary(writer.root)
     items = list(enumerate(suite.items))[:limit] if limit is not None else list(enumerate(suite.items))

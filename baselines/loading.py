@@ -1,11 +1,11 @@
 """Loading the parts of a local CogVideoX diffusers folder (never from the network).
 
-Expected layout (a ``THUDM/CogVideoX-2b`` or ``-5b`` snapshot)::
+Expected layout (a ``THUDM/CogVideoX-2b`` or ``-5b`` snapshot, or the released Mask²DiT folder ``qth/Mask2DiT``)::
 
     MODEL_DIR/model_index.json
     MODEL_DIR/tokenizer/        T5 tokenizer (spiece.model or tokenizer.json, tokenizer_config.json)
     MODEL_DIR/text_encoder/     T5 encoder (config.json + weights)
-    MODEL_DIR/transformer/      CogVideoXTransformer3DModel (config.json + weights)
+    MODEL_DIR/transformer/      CogVideoXTransformer3DModel or Mask2DiT's MultiPromptCogVideoXTransformer3DModel
     MODEL_DIR/vae/              AutoencoderKLCogVideoX (config.json + weights)
     MODEL_DIR/scheduler/        scheduler_config.json (CogVideoXDDIMScheduler or CogVideoXDPMScheduler)
 
@@ -101,7 +101,9 @@ def load_cogvideox_parts(model_dir: str | Path, device: str, dtype, transformer_
     """Load tokenizer, T5 encoder, transformer, VAE and scheduler from a local folder onto ``device``.
 
     ``transformer_dir``: a transformer-only folder (``config.json`` + weights) used instead of
-    ``MODEL_DIR/transformer``, e.g. your own fine-tuned Mask²DiT weights.
+    ``MODEL_DIR/transformer``, e.g. the released Mask²DiT transformer. Transformers are read strictly (every
+    key and shape must match) by ``reference_models.mask2dit.official.load_transformer_folder``, which also
+    accepts the released checkpoint's ``MultiPromptCogVideoXTransformer3DModel`` config.
     """
     diffusers, transformers = require_model_stack()
     root = check_model_dir(model_dir, transformer_dir)
@@ -124,9 +126,10 @@ def load_cogvideox_parts(model_dir: str | Path, device: str, dtype, transformer_
     scheduler = load("scheduler", _scheduler_class(diffusers, root).from_pretrained, str(root / "scheduler"))
     model = None
     if transformer:
+        from reference_models.mask2dit.official import load_transformer_folder
+
         folder = Path(transformer_dir).expanduser() if transformer_dir is not None else root / "transformer"
-        model = load("transformer", diffusers.CogVideoXTransformer3DModel.from_pretrained, str(folder),
-                     torch_dtype=dtype)
+        model, _ = load_transformer_folder(folder, dtype=dtype)
         if model.config.in_channels != vae.config.latent_channels:
             raise MvbenchError(f"{folder} is an image-to-video CogVideoX transformer (in_channels "
                                f"{model.config.in_channels}, VAE latents {vae.config.latent_channels}); "

@@ -70,6 +70,7 @@ METRIC_SCRIPTS = {
 }
 #: scripts of this suite that are not per-metric benchmarks
 OWN_SCRIPTS = {"gpu_all.py", "decode_plan.py", "probe_submission.py", "encode_throughput.py", "fvd_throughput.py",
+               "report_pages.py",
                "mask2dit_attention.py", "pmwd_cost.py"}
 
 

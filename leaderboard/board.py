@@ -70,6 +70,8 @@ class Row:
     flags: dict[str, str] = field(default_factory=dict)  # flag -> explanation
     details: dict = field(default_factory=dict)  # shown on the HTML page
     published: bool = False
+    item_values: dict[str, list[float]] = field(default_factory=dict)  # column -> per-item scores (strip plots)
+    report: str = ""  # link to the run's `mvbench report` page (HTML leaderboard)
 
     def cell(self, key: str) -> Cell:
         return self.cells.get(key) or Cell()
@@ -125,7 +127,19 @@ def _row_from_results(doc: dict, source: str, metrics: list[str]) -> Row:
         "failures": failures,
     }
     return Row(name=model_label(doc), cells=cells, texts={"model": model_label(doc)}, source=source,
-               flags=flags, details=details)
+               flags=flags, details=details, item_values=item_values(doc, metrics))
+
+
+def item_values(doc: dict, metrics: list[str]) -> dict[str, list[float]]:
+    """Per-item scores of ``metrics`` in a results file (items order), for strip plots."""
+    out: dict[str, list[float]] = {}
+    for rec in (doc.get("items") or {}).values():
+        scores = rec.get("scores") if isinstance(rec, dict) else None
+        for m in metrics:
+            v = (scores or {}).get(m)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.setdefault(m, []).append(float(v))
+    return out
 
 
 def load_many(paths) -> list[tuple[str, dict]]:
@@ -293,8 +307,10 @@ def add_measured_rows(board: Board, table: PaperTable, paths, allow_mixed: bool 
     first_text = table.columns[0].key
     for path, doc in loaded:
         row = _row_from_results(doc, path, list(mapped.values()))
-        row.cells = {key: scaled_cell(row.cells[m], measured_factor(table.column(key), doc["metrics"][m], path))
-                     for key, m in mapped.items() if m in row.cells}  # in the paper's units
+        factors = {key: measured_factor(table.column(key), doc["metrics"][m], path)
+                   for key, m in mapped.items() if m in row.cells}
+        row.cells = {key: scaled_cell(row.cells[mapped[key]], f) for key, f in factors.items()}  # in the paper's units
+        row.item_values = {key: [v * f for v in row.item_values.get(mapped[key], [])] for key, f in factors.items()}
         row.texts = {first_text: row.name}
         name, version, _ = suite_identity(doc)
         row.group = f"Measured with mvbench (suite {name} v{version})"

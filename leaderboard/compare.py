@@ -8,7 +8,8 @@ mean of per-item differences over the items both evaluated with a bootstrap 95% 
 - ``--max-rise M=x`` for a lower-is-better metric: regression when new − base > x.
 
 Directions come from each file's ``higher_is_better``. Results from different suites (name, version,
-content hash), encoders (weights hash, calibration, preprocessing of an encoder both runs used) or
+content hash), paper presets (``--protocol``, recorded as ``config.protocol``; a file without one counts
+as no preset), encoders (weights hash, calibration, preprocessing of an encoder both runs used) or
 protocols (evaluation config other than run-time settings; a scorer's config only when both runs used
 that scorer, so adding a metric keeps runs comparable) are incomparable unless forced.
 
@@ -171,11 +172,15 @@ def comparability_problems(base: dict, new: dict) -> list[str]:
     if base.get("calibrated") != new.get("calibrated"):
         problems.append(f"calibrated differs ({base.get('calibrated')!r} vs {new.get('calibrated')!r})")
     b_all, n_all = base.get("config") or {}, new.get("config") or {}
+    b_preset, n_preset = recorded_preset(base), recorded_preset(new)
+    if b_preset != n_preset:
+        problems.append(f"preset differs: {_preset_text(b_preset)} vs {_preset_text(n_preset)} (mvbench evaluate "
+                        "--protocol); runs made under different paper presets measure different things")
 
     def top_level(cfg: dict) -> dict:
-        return {k: v for k, v in cfg.items() if k not in RUNTIME_CONFIG_KEYS and k != "scorers"}
+        return {k: v for k, v in cfg.items() if k not in RUNTIME_CONFIG_KEYS and k not in ("scorers", "protocol")}
 
-    problems += _config_differences(top_level(b_all), top_level(n_all), "")
+    problems += _config_differences(top_level(b_all), top_level(n_all), "", lambda key: key == "options.protocol")
     b_sc, n_sc = b_all.get("scorers") or {}, n_all.get("scorers") or {}
     common = set(base["metrics"]) & set(new["metrics"])
 
@@ -193,6 +198,25 @@ def comparability_problems(base: dict, new: dict) -> list[str]:
         if base["metrics"][metric]["higher_is_better"] != new["metrics"][metric]["higher_is_better"]:
             problems.append(f"metric {metric!r}: higher_is_better differs between the files")
     return problems
+
+
+def recorded_preset(doc: dict) -> str | None:
+    """The paper preset a results file was made under (``config.protocol.name``, or the ``protocol`` option),
+    None when it has none.
+
+    >>> recorded_preset({"config": {"protocol": {"name": "mask2dit"}}}), recorded_preset({"config": {}})
+    ('mask2dit', None)
+    """
+    cfg = doc.get("config") or {}
+    record = cfg.get("protocol")
+    if isinstance(record, dict) and record.get("name"):
+        return str(record["name"])
+    name = (cfg.get("options") or {}).get("protocol")
+    return str(name) if name else None
+
+
+def _preset_text(name: str | None) -> str:
+    return f"preset {name!r}" if name else "no preset"
 
 
 def lost_items(base: dict, new: dict) -> list[str]:

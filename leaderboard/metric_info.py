@@ -27,6 +27,23 @@ METRICS: dict[str, MetricInfo] = {
     "id_precision": MetricInfo("Precision_ID", True, 2),  # MovieBench Tab. 5, 0–100
     "id_recall": MetricInfo("Recall_ID", True, 2),
     "id_f1": MetricInfo("F1_ID", True, 2),
+    "character_similarity": MetricInfo("Char. Sim.", True, 3),  # cosine, ViStoryBench-style
+    # VBench dimensions: fractions in [0, 1] (papers print them ×100)
+    "subject_consistency": MetricInfo("Subject Con.", True, 4),
+    "background_consistency": MetricInfo("Background Con.", True, 4),
+    "motion_smoothness": MetricInfo("Motion Smooth.", True, 4),
+    "dynamic_degree": MetricInfo("Dynamic Deg.", True, 4),
+    "aesthetic_quality": MetricInfo("Aesthetic Q.", True, 4),
+    "imaging_quality": MetricInfo("Imaging Q.", True, 4),
+    "temporal_flickering": MetricInfo("Temporal Flick.", True, 4),
+    # frame-level image metrics (MovieBench Tab. 5, VideoStudio Tabs. 1-5)
+    "clip_score": MetricInfo("CLIP Score", True, 2),
+    "clipsim": MetricInfo("CLIPSIM", True, 4),
+    "frame_consistency": MetricInfo("Frame Con.", True, 2),
+    "scene_consistency": MetricInfo("Scene Con.", True, 2),
+    "fid": MetricInfo("FID", False, 2),
+    "fid_per_frame": MetricInfo("FID (per frame)", False, 2),
+    "inception_score": MetricInfo("IS", True, 2),
 }
 
 

@@ -28,13 +28,5 @@ def render(board: Board, fmt: str = "markdown", ci_style: str = "pm", with_plots
     if fmt == "html":
         from leaderboard.render_html import render_html
 
-        plots = {}
-        if with_plots and board.number_columns:
-            from leaderboard.plots import bar_chart_figure, comparison_figure, figure_png
-
-            plots["All metrics"] = figure_png(comparison_figure(board))
-            for col in board.number_columns:
-                if any(r.cell(col.key).value is not None for r in board.rows):
-                    plots[col.heading] = figure_png(bar_chart_figure(board, col.key))
-        return render_html(board, ci_style, plots)
+        return render_html(board, ci_style)  # its charts are inline SVG (``with_plots`` is for the files)
     raise LeaderboardError(f"unknown format {fmt!r}", hint=f"choose one of {', '.join(FORMATS)}")

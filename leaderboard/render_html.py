@@ -76,9 +76,13 @@ def render_html(board: Board, ci_style: str = "pm", plots: dict[str, bytes] | No
     """The page as a string. ``plots``: title → PNG bytes, embedded as data: URIs."""
     texts, numbers = board.text_columns, board.number_columns
     with_group = any(r.group for r in board.rows)
+    from leaderboard.charts_html import CHART_STYLE, charts_section, row_colors, swatch
+
+    colors = row_colors(board)
+    mixed = any(r.published for r in board.rows) and not all(r.published for r in board.rows)
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-           f"<title>{escape(board.title)}</title><style>{STYLE}</style></head><body>",
+           f"<title>{escape(board.title)}</title><style>{STYLE}{CHART_STYLE}</style></head><body>",
            f"<h1>{escape(board.title)}</h1>", '<table id="leaderboard"><thead><tr>']
     for col in texts:
         out.append(f'<th data-key="{escape(col.key)}" data-kind="text">{escape(col.label)}</th>')
@@ -91,16 +95,23 @@ def render_html(board: Board, ci_style: str = "pm", plots: dict[str, bytes] | No
                    f'<button type="button">{escape(col.heading)}</button></th>')
     out.append("</tr></thead><tbody>")
     for i, row in enumerate(board.rows):
-        flagged = ' class="flagged"' if row.flags else ""
+        kinds = [k for k, on in (("flagged", row.flags), ("published", row.published)) if on]
+        flagged = f' class="{" ".join(kinds)}"' if kinds else ""
         title = escape("; ".join(row.flags.values()))
         out.append(f'<tr id="row-{i}"{flagged} data-name="{escape(row.name)}">')
         for j, col in enumerate(texts):
             text = escape(row.texts.get(col.key, row.name if j == 0 else ""))
             if j == 0:
                 markers = row_markers(row)
-                text = f'<a href="#details-{i}">{text}</a>'
+                text = f'{swatch(colors[i], row.published)} <a href="#details-{i}">{text}</a>'
                 if markers:
                     text += f' <span class="flags" title="{title}">{escape(markers)}</span>'
+                if mixed:
+                    text += (' <span class="badge published" title="number printed in the paper">published</span>'
+                             if row.published else ' <span class="badge measured" title="measured by mvbench">'
+                             "measured</span>")
+                if row.report:
+                    text += f' <a class="report" href="{escape(row.report)}">report</a>'
             out.append(f'<td data-key="{escape(col.key)}">{text}</td>')
         if with_group:
             out.append(f'<td data-key="group">{escape(row.group or "")}</td>')
@@ -122,6 +133,7 @@ def render_html(board: Board, ci_style: str = "pm", plots: dict[str, bytes] | No
     footer = [*board.notes, *legend_lines(board)]
     if footer:
         out.append('<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in footer) + "</ul>")
+    out += charts_section(board, colors)
     for name, png in (plots or {}).items():
         data = base64.b64encode(png).decode("ascii")
         out.append(f'<figure><img class="plot" alt="{escape(name)}" src="data:image/png;base64,{data}">'

@@ -37,6 +37,18 @@ def visual_consistency(video_emb, pairs: str = "all") -> float:
     return float(vals.mean() * 100.0)
 
 
+def scene_similarity_matrix(video_emb) -> torch.Tensor:
+    """Cosine similarity ×100 of every pair of scene embeddings ``video_emb[n, d]``: the ``[n, n]``
+    matrix ``S_ij = 100 * cos(v_i, v_j)`` whose upper-triangle mean is Visual Consistency (Mask²DiT
+    Sec. 4.1) and whose first super-diagonal is the consecutive-pair variant. The diagonal is 100.
+
+    >>> scene_similarity_matrix([[1.0, 0.0], [1.0, 1.0], [0.0, 2.0]]).round(decimals=2).tolist()
+    [[100.0, 70.71, 0.0], [70.71, 100.0, 70.71], [0.0, 70.71, 100.0]]
+    """
+    v = l2_normalize(as_float64_matrix(video_emb, "video_emb"), "video_emb")
+    return (v @ v.T) * 100.0
+
+
 def semantic_consistency(video_emb, text_emb) -> float:
     """Mean cosine similarity ×100 between each scene's video embedding and its prompt's text embedding."""
     v = l2_normalize(as_float64_matrix(video_emb, "video_emb"), "video_emb")

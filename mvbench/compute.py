@@ -37,6 +37,7 @@ from mvbench.scorers import ClipRequest, FrameRequest, Request, TextRequest
 from mvbench.video.backends import FrameDecoder, get_decoder
 from mvbench.video.decode import decode_frames
 from mvbench.video.frames import preprocess_frames
+from mvbench.video.protocols import prepare_clip_frames
 from mvbench.video.sampling import sample_indices
 from mvbench.weights import mvbench_home
 
@@ -118,9 +119,16 @@ def _decode_clip(req: ClipRequest, encoder: VideoEncoder) -> torch.Tensor:
             k += 1
         per_file.setdefault(k, []).append(videos[k].start + g)
         where.append((k, len(per_file[k]) - 1))
-    ready = {k: preprocess_frames(decode_frames(videos[k].path, local), encoder.preprocess)
-             for k, local in per_file.items()}
+    ready = {k: _prepare(decode_frames(videos[k].path, local), req, encoder) for k, local in per_file.items()}
     return torch.stack([ready[k][j] for k, j in where])
+
+
+def _prepare(frames: torch.Tensor, req: ClipRequest, encoder: VideoEncoder) -> torch.Tensor:
+    """Decoded uint8 frames -> encoder input: the request's own preprocessing (a clip protocol, see
+    :mod:`mvbench.video.protocols`) when it carries one, else the encoder's."""
+    if req.preprocess is not None:
+        return prepare_clip_frames(frames, req.preprocess, encoder.preprocess)
+    return preprocess_frames(frames, encoder.preprocess)
 
 
 @dataclass
@@ -203,6 +211,8 @@ class _Batch:
     name: str
     encoder: VideoEncoder
     items: list[tuple[ClipRequest, str, Ready]]
+    #: parts are uint8 frames to resize on the GPU (else already preprocessed on the CPU)
+    gpu_pre: bool = False
     feats: torch.Tensor | None = None
 
 
@@ -221,10 +231,11 @@ class _ClipEncoder:
 
     def add(self, name: str, enc: VideoEncoder, req: ClipRequest, key: str, ready: Ready) -> None:
         n = len(ready.where)
-        batch = self.open.setdefault((name, n), _Batch(name, enc, []))
+        gpu = self.gpu_pre and req.preprocess is None  # uint8 parts, resized on the GPU
+        batch = self.open.setdefault((name, n, gpu), _Batch(name, enc, [], gpu))
         batch.items.append((req, key, ready))
         if len(batch.items) >= self.bs:
-            self._launch(self.open.pop((name, n)))
+            self._launch(self.open.pop((name, n, gpu)))
 
     def flush(self) -> None:
         for k in list(self.open):
@@ -233,7 +244,7 @@ class _ClipEncoder:
 
     def _inputs(self, batch: _Batch) -> torch.Tensor:
         enc = batch.encoder
-        if not self.gpu_pre:
+        if not batch.gpu_pre:
             x = [r.assemble() for _, _, r in batch.items]
             if self.pin:
                 buf = torch.empty((len(x), *x[0].shape), dtype=x[0].dtype, pin_memory=True)
@@ -318,17 +329,23 @@ class ComputePipeline:
         if self.progress is not None:
             self.progress.update(n)
 
-    def _group(self, req) -> str | None:
+    def _group(self, req) -> tuple | None:
         """How a request's frames are prepared: raw (frame requests, or clips resized later on the GPU)
-        or with its encoder's preprocessing (named by the encoder)."""
+        or with its encoder's preprocessing or the clip protocol's it carries (on the CPU, in the worker)."""
         if isinstance(req, FrameRequest):
             return None
-        return "uint8" if self.pre_dev == "cuda" else req.encoder
+        if self.pre_dev == "cuda" and req.preprocess is None:
+            return ("uint8",)
+        return (req.encoder, req.preprocess)
 
-    def _transform(self, key: str, frames: torch.Tensor) -> torch.Tensor:
-        if key == "uint8":
+    def _transform(self, key: tuple, frames: torch.Tensor) -> torch.Tensor:
+        if key == ("uint8",):
             return frames  # resized on the GPU by the batcher
-        return preprocess_frames(frames.cpu(), self.encoders.get(key).preprocess)
+        encoder, preprocess = key
+        enc = self.encoders.get(encoder)
+        if preprocess is not None:  # a clip protocol's resizing and normalisation (OpenCV, torchvision rules)
+            return prepare_clip_frames(frames.cpu(), preprocess, enc.preprocess)
+        return preprocess_frames(frames.cpu(), enc.preprocess)
 
     def _prepare(self, requests: list[Request]) -> tuple[dict, dict, dict, DecodePlan]:
         """Split a chunk, serve clips from the cache: (texts by encoder, results so far, clip keys, plan)."""
@@ -355,7 +372,7 @@ class ComputePipeline:
             try:
                 keys[r] = clip_key(r, enc.describe(), r.num_frames or enc.preprocess.num_frames,
                                    compute_precision(device, enc), decoder=self.decoder.name,
-                                   preprocess_device=self.pre_dev)
+                                   preprocess_device=self.pre_dev if r.preprocess is None else "cpu")
             except OSError as exc:
                 out[r] = VideoDecodeError(f"{r.videos[0].path}: cannot read file ({exc})")
                 self._tick()

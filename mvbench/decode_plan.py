@@ -36,6 +36,7 @@ from typing import Any
 
 from mvbench.errors import VideoDecodeError
 from mvbench.scorers.base import ClipRequest, FrameRequest
+from mvbench.video.memory import is_memory_path
 from mvbench.video.sampling import sample_indices
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,13 @@ class DecodePlan:
         pending_reqs = deque(self.entries)
 
         def work(path: str):
-            got = decoder.decode(path, self.files[path])
+            if is_memory_path(path):  # an in-memory video of the Python API: nothing to decode
+                from mvbench.video import memory
+                from mvbench.video.backends import Decoded
+
+                got = Decoded(memory.decode(path, self.files[path]), "memory", 0)
+            else:
+                got = decoder.decode(path, self.files[path])
             pos = {i: j for j, i in enumerate(self.files[path])}
             by_group: dict[Hashable, list[PlannedRequest]] = {}
             for req in self.users[path]:

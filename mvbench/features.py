@@ -1,7 +1,8 @@
 """On-disk feature cache: one ``.npy`` file per encoded clip or prompt, keyed by what determines it.
 
 A clip's key is the sha256 of (video file content hashes, frame ranges, sampling, encoder name,
-encoder weights sha256, preprocessing, numeric precision: bf16 autocast on CUDA vs fp32 on CPU, and,
+encoder weights sha256, preprocessing (the encoder's, and a clip protocol's when the request carries
+one), numeric precision: bf16 autocast on CUDA vs fp32 on CPU, and,
 when not the defaults, the decoding backend and the device frames were resized on). A prompt's key
 is the sha256 of (encoder name, weights sha256, tokenizer and its context length, precision, text).
 A re-run, or a run resumed after a crash, reloads every clip and prompt that finished and encodes only
@@ -24,7 +25,12 @@ _HASH_MEMO: dict[tuple[str, int, int], str] = {}
 
 
 def content_hash(path: str | Path) -> str:
-    """sha256 of a file's bytes, memoised per (path, size, mtime) for the process."""
+    """sha256 of a file's bytes, memoised per (path, size, mtime) for the process; for an in-memory video
+    (``mem://...``, :mod:`mvbench.video.memory`) the sha256 of its frames."""
+    if isinstance(path, str) and path.startswith("mem://"):
+        from mvbench.video import memory
+
+        return memory.content_hash(path)
     st = os.stat(path)
     key = (str(path), st.st_size, st.st_mtime_ns)
     if key not in _HASH_MEMO:
@@ -52,6 +58,8 @@ def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int, precision: s
         payload["decoder"] = decoder
     if preprocess_device != "cpu":
         payload["preprocess_device"] = preprocess_device
+    if req.preprocess is not None:  # a clip protocol's own resizing and normalisation
+        payload["frame_preprocess"] = req.preprocess.as_dict()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

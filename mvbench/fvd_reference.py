@@ -10,6 +10,12 @@ A reference file holds (``numpy.savez``, no pickles):
 
 ``mvbench evaluate`` refuses a reference whose extractor, weights or clip protocol differ from the
 run's (:func:`check_compatible`), since FVD values are only comparable under identical features.
+
+The same file format holds FID reference statistics of real *frames*
+(:func:`compute_frame_reference`): ``extractor`` is then the Inception weights entry and
+``protocol`` the frame protocol of :func:`mvbench.scorers.frame_fid.feature_protocol` (frames per
+video, sampling, resize, preprocessing, feature layer), built by ``mvbench fvd-stats --extractor
+inception-fid`` (pytorch-fid protocol) or ``--extractor inception-moviebench``.
 """
 
 from __future__ import annotations
@@ -38,6 +44,9 @@ KNOWN_EXTRACTORS = {
     "videomae-v2-g": "mvbench.encoders.videomae:VideoMAEEncoder",
 }
 
+#: frame (FID) extractors of ``mvbench fvd-stats``: name -> ``--fid-protocol`` of ``mvbench evaluate``
+FRAME_EXTRACTORS = {"inception-fid": "pytorch-fid", "inception-moviebench": "moviebench"}
+
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".webm", ".mkv")
 
 
@@ -59,6 +68,40 @@ def clip_protocol(preprocess: ClipPreprocess, stride: int = 1) -> dict:
         "mean": list(preprocess.mean) if preprocess.mean is not None else None,
         "std": list(preprocess.std) if preprocess.std is not None else None,
     }
+
+
+#: FVD frame resizing: ``antialias`` (mvbench: antialiased bilinear squash) or ``plain`` (the cd-fvd
+#: package's ``preprocess_i3d`` / ``preprocess_videomae``: ``F.interpolate(..., mode='bilinear',
+#: align_corners=False)`` without antialiasing)
+FVD_RESIZES = ("antialias", "plain")
+
+
+def fvd_frame_preprocess(resize: str = "antialias"):
+    """The :class:`~mvbench.video.protocols.FramePreprocess` an FVD clip request carries for ``resize``:
+    None for mvbench's antialiased resize (the encoder's default path), else bilinear without
+    antialiasing of the float frames, squashed to the extractor's size, with its own normalisation.
+
+    >>> fvd_frame_preprocess("antialias") is None, fvd_frame_preprocess("plain").antialias
+    (True, False)
+    """
+    from mvbench.video.protocols import FramePreprocess
+
+    if resize not in FVD_RESIZES:
+        raise MvbenchError(f"FVD resize {resize!r} is not one of {', '.join(FVD_RESIZES)}")
+    if resize == "antialias":
+        return None
+    return FramePreprocess("squash", "bilinear", False, "none", "float", "encoder")
+
+
+def protocol_with_resize(protocol: dict, resize: str = "antialias") -> dict:
+    """``protocol`` with ``"resize": "plain"`` added for the cd-fvd resize (the default adds nothing, so
+    reference files made before the option existed stay compatible).
+
+    >>> protocol_with_resize({"size": 224}, "plain")
+    {'size': 224, 'resize': 'plain'}
+    """
+    fvd_frame_preprocess(resize)  # validates
+    return dict(protocol) if resize == "antialias" else {**protocol, "resize": resize}
 
 
 def extractor_info(name: str) -> tuple[ClipPreprocess, str | None]:
@@ -156,7 +199,8 @@ def check_compatible(ref: ReferenceStats, path: str | Path, extractor: str, weig
     if reasons:
         raise MvbenchError(
             f"FVD reference {path} does not match this run: " + "; ".join(reasons),
-            hint=f"rebuild it with `mvbench fvd-stats --extractor {extractor} --stride {protocol.get('stride', 1)}` "
+            hint=f"rebuild it with `mvbench fvd-stats --extractor {extractor} --stride {protocol.get('stride', 1)}"
+                 f"{' --resize ' + protocol['resize'] if protocol.get('resize') else ''}` "
                  "or pass the reference file made for this extractor and protocol",
         )
 
@@ -170,10 +214,11 @@ def find_videos(folder: str | Path) -> list[Path]:
 
 
 def compute_reference(folder: str | Path, extractor: str, stride: int = 1, options: dict | None = None,
-                      log=print) -> ReferenceStats:
+                      log=print, resize: str = "antialias") -> ReferenceStats:
     """Reference statistics of the first clip (protocol of ``extractor``) of every video under ``folder``.
 
     Videos too short for one clip, or that cannot be decoded, are skipped and listed in ``info``.
+    ``resize``: see :data:`FVD_RESIZES` (``plain``: the cd-fvd package's resize).
     """
     from mvbench.compute import EncoderPool, compute_requests
     from mvbench.options import resolve_options
@@ -187,7 +232,8 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
     opts = resolve_options(options)
     pool = EncoderPool(opts["device"])
     encoder = pool.get(extractor)
-    protocol = clip_protocol(encoder.preprocess, stride)
+    protocol = protocol_with_resize(clip_protocol(encoder.preprocess, stride), resize)
+    prep = fvd_frame_preprocess(resize)
     need = (protocol["num_frames"] - 1) * protocol["stride"] + 1
     requests: dict[Path, ClipRequest] = {}
     skipped: dict[str, str] = {}
@@ -201,7 +247,8 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
             skipped[str(path)] = f"{info.num_frames} frames, a clip needs {need}"
             continue
         ref = VideoRef(str(path), 0, info.num_frames, info.fps)
-        requests[path] = ClipRequest(extractor, (ref,), "first", protocol["num_frames"], protocol["stride"])
+        requests[path] = ClipRequest(extractor, (ref,), "first", protocol["num_frames"], protocol["stride"],
+                                     preprocess=prep)
     got = compute_requests(list(requests.values()), opts, encoders=pool)
     rows = []
     for path, req in requests.items():
@@ -217,7 +264,7 @@ def compute_reference(folder: str | Path, extractor: str, stride: int = 1, optio
         log(f"skipped {path}: {why}")
     info = {"videos_found": len(videos), "clips": stats.count, "skipped": skipped,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "calibrated": bool(encoder.calibrated)}
+            "calibrated": encoder.calibration()[0]}
     return ReferenceStats(stats, extractor, encoder.weights_sha256, protocol, str(folder), info)
 
 
@@ -235,3 +282,55 @@ def merge_references(paths: list[str | Path]) -> ReferenceStats:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     return ReferenceStats(stats, first.extractor, first.weights_sha256, first.protocol,
                           " + ".join(r.source for r in refs), info)
+
+
+def compute_frame_reference(folder: str | Path, extractor: str, frames: int | None = None,
+                            resize: int | None = None, options: dict | None = None, log=print,
+                            videos_per_batch: int = 16) -> ReferenceStats:
+    """FID reference statistics of the frames of every video under ``folder``.
+
+    ``extractor`` is a key of :data:`FRAME_EXTRACTORS`; each video gives the frames of the matching
+    ``--fid-protocol`` (:func:`mvbench.scorers.frame_fid.feature_protocol`, ``frames`` per video,
+    optional ``resize``), exactly as ``mvbench evaluate`` samples a scene. Videos are decoded a
+    few at a time and their features added to mergeable :class:`metrics.GaussianStats`.
+    Unreadable videos are skipped and listed in ``info``.
+    """
+    from mvbench.encoders.inception import build_inception
+    from mvbench.options import resolve_options
+    from mvbench.scorers.frame_fid import feature_protocol
+    from mvbench.video import decode_frames, probe
+
+    if extractor not in FRAME_EXTRACTORS:
+        raise MvbenchError(f"unknown frame extractor {extractor!r}", hint="choose from " + ", ".join(FRAME_EXTRACTORS))
+    proto = feature_protocol(FRAME_EXTRACTORS[extractor], frames, resize)
+    videos = find_videos(folder)
+    if not videos:
+        raise MvbenchError(f"no video files ({', '.join(VIDEO_EXTENSIONS)}) under {folder}")
+    opts = resolve_options(options)
+    net = build_inception(proto.weights, proto.preprocess, device=opts["device"])
+    stats = GaussianStats.empty(proto.dim)
+    skipped: dict[str, str] = {}
+    n_videos = 0
+    for start in range(0, len(videos), max(1, int(videos_per_batch))):
+        for path in videos[start:start + max(1, int(videos_per_batch))]:
+            try:
+                info = probe(path)
+                idx = proto.frames.indices(info.num_frames)
+                got = decode_frames(path, idx).numpy()
+            except (MvbenchError, ValueError) as exc:
+                skipped[str(path)] = str(exc).split("\n")[0]
+                continue
+            if proto.frames.resize is not None:
+                from mvbench.frame_protocol import pil_resize_square
+
+                got = pil_resize_square(got, int(proto.frames.resize))
+            feats = net.extract(got, (proto.feature,))[proto.feature]
+            stats = stats.add_features(feats.astype(np.float64))
+            n_videos += 1
+    if stats.count < 2:
+        raise MvbenchError(f"only {stats.count} usable frame(s) under {folder}; a reference needs at least 2")
+    for path, why in skipped.items():
+        log(f"skipped {path}: {why}")
+    info = {"videos_found": len(videos), "videos_used": n_videos, "frames": stats.count, "skipped": skipped,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return ReferenceStats(stats, proto.weights, net.weights_sha256, proto.as_dict(), str(folder), info)

@@ -21,6 +21,7 @@ from typing import Any
 
 from mvbench.config import Option, positive, resolve
 from mvbench.errors import ConfigError
+from mvbench.protocols import PROTOCOLS
 
 SHORT_SCENE_POLICIES = ("fail", "pad")
 #: frame decoding backends (see :mod:`mvbench.video.backends`)
@@ -54,6 +55,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
            cli=False),
     Option("short_scenes", "fail", "a scene with fewer frames than a metric samples: fail its item (fail) or "
            "repeat frames and record a warning (pad)", choices=SHORT_SCENE_POLICIES),
+    Option("protocol", None, "paper preset: sets the metrics (unless --metrics is given) and the options of that "
+           "paper's protocol; explicit options that contradict it are refused (see `mvbench list protocols`, "
+           "docs/protocols.md)", type=str, choices=tuple(PROTOCOLS)),
 )
 
 #: keys the runner sets for scorers (not user options; accepted unchecked)

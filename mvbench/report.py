@@ -20,9 +20,11 @@ def metrics_table(results: dict) -> str:
              for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     head = f"{results['model']['name']} on {results['suite']['name']} v{results['suite']['version']}"
-    if not results.get("calibrated", True):
-        head += "  [UNCALIBRATED: test encoder, not comparable with published numbers]"
     out = [head, *lines]
+    if not results.get("calibrated", True):
+        out[0] += "  [UNCALIBRATED: not comparable with published numbers]"
+        reasons = results.get("calibration") or {}
+        out += [f"  uncalibrated {name}: {why}" for name, why in reasons.items()]
     n_fail = len(results.get("failures", {}))
     if n_fail:
         out.append(f"{n_fail} item(s) failed:")

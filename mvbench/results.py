@@ -32,9 +32,17 @@ def environment(device: str | None = None) -> dict:
 
 
 def build_results(*, model: dict, suite: dict, encoders: dict, config: dict, metrics: dict, items: dict,
-                  failures: dict, device: str | None = None, warnings: list[str] | None = None) -> dict:
-    calibrated = all(e.get("calibrated", True) for e in encoders.values())
-    return {
+                  failures: dict, device: str | None = None, warnings: list[str] | None = None,
+                  calibration: dict[str, str] | None = None) -> dict:
+    """The results document. ``calibrated`` is True only when every encoder and every weight file the run
+    loaded is a verified published checkpoint; otherwise ``calibration`` says why, per encoder or
+    weights entry (``calibration``: the weights entries' reasons, see
+    :func:`mvbench.encoders.base.weights_calibration`)."""
+    reasons = {n: e.get("calibration") or "not calibrated" for n, e in encoders.items()
+               if not e.get("calibrated", True)}
+    reasons.update(calibration or {})
+    calibrated = not reasons
+    doc = {
         "schema": SCHEMA,
         "model": model,
         "suite": suite,
@@ -49,6 +57,9 @@ def build_results(*, model: dict, suite: dict, encoders: dict, config: dict, met
         "failures": failures,
         "warnings": list(warnings or []),
     }
+    if reasons:
+        doc["calibration"] = dict(sorted(reasons.items()))
+    return doc
 
 
 def write_results(path: str | Path, results: dict) -> Path:
@@ -169,3 +180,139 @@ def default_out_path(model: str, suite: str) -> Path:
         keep = MAX_FILE_NAME - len(digest) - len(".json") - 2
         name = f"{name[:keep]}-{digest}.json"
     return Path(os.environ.get("MVBENCH_RESULTS", "results")) / name
+
+
+#: columns of :func:`to_dataframe` / :func:`metrics_dataframe` by type (for readers of exported tables)
+FLOAT_COLUMNS = ("value", "mean", "ci_lo", "ci_hi", "std")
+INT_COLUMNS = ("n",)
+BOOL_COLUMNS = ("higher_is_better",)
+
+
+def _suite_for_prompts(results: dict, suite):
+    """The suite whose prompts go into the table: ``suite`` itself, or with ``"auto"`` the suite the
+    results were computed on when it can be loaded from its recorded source with the same content hash."""
+    from mvbench.suite import Suite, load_suite
+
+    recorded = results.get("suite") or {}
+    if suite is None:
+        return None
+    if suite == "auto":
+        for candidate in (recorded.get("source"), recorded.get("name")):  # a suite file, else a bundled name
+            try:
+                found = load_suite(str(candidate)) if candidate else None
+            except (MvbenchError, OSError, ValueError):
+                continue
+            if found is not None and found.content_hash == recorded.get("content_hash"):
+                return found
+        return None
+    found = suite if isinstance(suite, Suite) else load_suite(str(suite))
+    if recorded.get("content_hash") and found.content_hash != recorded["content_hash"]:
+        raise MvbenchError(f"suite {found.name!r} v{found.version} is not the suite these results were computed on "
+                           f"({recorded.get('name')!r} v{recorded.get('version')})",
+                           hint="pass the suite file the run used, or leave the suite out")
+    return found
+
+
+def to_dataframe(results: dict, suite="auto"):
+    """The per-item scores of a results dict as a long pandas table: one row per item x metric.
+
+    Columns: ``model``, ``model_version``, ``suite``, ``suite_version``, ``item``, ``metric``,
+    ``value`` (NaN where the item has no value for the metric, e.g. visual consistency of a
+    one-scene item, or a failed item), ``higher_is_better``, ``status`` (``scored`` or ``failed``)
+    and ``error`` (``stage/kind: message`` of a failed item, else empty); then ``global_prompt`` and
+    ``prompts`` (the scene prompts, one per line) when the prompts are known, and ``files`` when the
+    results record each item's files. Prompts come from the item entries of the results when they
+    hold them, else from ``suite`` (a :class:`~mvbench.suite.Suite`, name or path; ``"auto"``, the
+    default: the suite recorded in the results, when it is found with the same content hash; None:
+    no prompts). Rows follow the results' item order (suite order), failed items last; metrics in
+    the order of the results' ``metrics``. Text cells are never missing (empty string instead), so
+    the table survives CSV.
+
+    >>> res = {"model": {"name": "m", "version": "1"}, "suite": {"name": "s", "version": "1"},
+    ...        "metrics": {"visual_consistency": {"mean": 80.0, "higher_is_better": True}},
+    ...        "items": {"a": {"scores": {"visual_consistency": 80.0}}}, "failures": {}}
+    >>> to_dataframe(res, suite=None)[["item", "metric", "value", "status"]].values.tolist()
+    [['a', 'visual_consistency', 80.0, 'scored']]
+    """
+    import pandas as pd
+
+    model = results.get("model") or {}
+    recorded = results.get("suite") or {}
+    summaries = results.get("metrics") or {}
+    metric_names = list(summaries) or list((results.get("config") or {}).get("metrics") or [])
+    items = results.get("items") or {}
+    failures = results.get("failures") or {}
+    suite_obj = _suite_for_prompts(results, suite)
+    by_id = {it.id: it for it in suite_obj.items} if suite_obj is not None else {}
+
+    def texts(item_id: str, entry: dict) -> dict:
+        out = {}
+        it = by_id.get(item_id)
+        glob = entry.get("global_prompt", it.global_prompt if it is not None else None)
+        prompts = entry.get("prompts", [s.prompt for s in it.scenes] if it is not None else None)
+        if glob is not None or prompts is not None:
+            out["global_prompt"] = glob or ""
+            out["prompts"] = "\n".join(prompts or [])
+        if entry.get("files") is not None:
+            out["files"] = "\n".join(str(f) for f in entry["files"])
+        return out
+
+    rows = []
+    base = {"model": str(model.get("name", "")), "model_version": str(model.get("version") or ""),
+            "suite": str(recorded.get("name", "")), "suite_version": str(recorded.get("version") or "")}
+    for item_id, entry in items.items():
+        scores = entry.get("scores") or {}
+        extra = texts(item_id, entry)
+        for m in metric_names:
+            value = scores.get(m)
+            rows.append({**base, "item": str(item_id), "metric": m,
+                         "value": float("nan") if value is None else float(value),
+                         "higher_is_better": bool((summaries.get(m) or {}).get("higher_is_better", True)),
+                         "status": "scored", "error": "", **extra})
+    for item_id, fail in failures.items():
+        if item_id in items:
+            continue
+        message = f"{fail.get('stage', '')}/{fail.get('kind', '')}: {fail.get('error', '')}"
+        extra = texts(item_id, {"files": [fail["file"]]} if fail.get("file") else {})
+        for m in metric_names:
+            rows.append({**base, "item": str(item_id), "metric": m, "value": float("nan"),
+                         "higher_is_better": bool((summaries.get(m) or {}).get("higher_is_better", True)),
+                         "status": "failed", "error": message, **extra})
+    columns = ["model", "model_version", "suite", "suite_version", "item", "metric", "value",
+               "higher_is_better", "status", "error"]
+    for optional in ("global_prompt", "prompts", "files"):
+        if any(optional in r for r in rows):
+            columns.append(optional)
+    frame = pd.DataFrame(rows, columns=columns)
+    for c in ("global_prompt", "prompts", "files"):
+        if c in frame:
+            frame[c] = frame[c].fillna("")
+    return frame.astype({"value": "float64", "higher_is_better": "bool"})
+
+
+def metrics_dataframe(results: dict):
+    """The metric summaries of a results dict as a pandas table: one row per metric with ``model``,
+    ``model_version``, ``suite``, ``suite_version``, ``metric``, ``mean``, ``ci_lo``, ``ci_hi``, ``std``
+    (NaN where undefined), ``n`` and ``higher_is_better``.
+
+    >>> res = {"model": {"name": "m"}, "suite": {"name": "s", "version": "1"},
+    ...        "metrics": {"fvd": {"mean": 310.5, "ci95": [290.0, 330.0], "n": 12, "higher_is_better": False}}}
+    >>> metrics_dataframe(res)[["metric", "mean", "ci_lo", "n"]].values.tolist()
+    [['fvd', 310.5, 290.0, 12]]
+    """
+    import pandas as pd
+
+    model = results.get("model") or {}
+    recorded = results.get("suite") or {}
+    rows = []
+    for name, m in (results.get("metrics") or {}).items():
+        ci = m.get("ci95") or [None, None]
+        rows.append({"model": str(model.get("name", "")), "model_version": str(model.get("version") or ""),
+                     "suite": str(recorded.get("name", "")), "suite_version": str(recorded.get("version") or ""),
+                     "metric": name, "mean": m.get("mean"), "ci_lo": ci[0], "ci_hi": ci[1], "std": m.get("std"),
+                     "n": int(m.get("n") or 0), "higher_is_better": bool(m.get("higher_is_better", True))})
+    columns = ["model", "model_version", "suite", "suite_version", "metric", "mean", "ci_lo", "ci_hi", "std", "n",
+               "higher_is_better"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({"mean": "float64", "ci_lo": "float64", "ci_hi": "float64", "std": "float64",
+                         "n": "int64", "higher_is_better": "bool"})

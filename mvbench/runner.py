@@ -40,20 +40,31 @@ from mvbench.scorers import (
 from mvbench.submission import BLOCKING, Problem, Resolution, Submission
 from mvbench.suite import Suite
 
-__all__ = ["run_evaluation", "plan_run", "build_scorers", "check_weights_present", "RunPlan"]
+__all__ = ["run_evaluation", "plan_run", "run_request", "build_scorers", "check_weights_present", "RunPlan"]
 
 
 def build_scorers(metrics: list[str], options: dict) -> list[Scorer]:
     return [scorer_class(name)(options) for name in scorers_for_metrics(metrics)]
 
 
-def check_weights_present(metrics: list[str], options: dict | None) -> None:
+def run_request(metrics: list[str] | None, options: dict | None) -> tuple[list[str], dict, dict | None]:
+    """``(metrics, options, preset record)`` of a run: the paper preset of ``options["protocol"]`` applied
+    (:func:`mvbench.protocols.apply_protocol`), metrics defaulting to the preset's, else
+    :data:`~mvbench.scorers.DEFAULT_METRICS`; group names expanded."""
+    from mvbench.protocols import apply_protocol
+
+    metrics, opts, preset = apply_protocol(list(metrics) if metrics else None, options)
+    return expand_metric_names(list(metrics or DEFAULT_METRICS)), opts, preset
+
+
+def check_weights_present(metrics: list[str] | None, options: dict | None) -> None:
     """Raise one :class:`WeightsMissingError` naming every weight file the run would load but that is
-    missing, before any network is built (cheap: file checks only)."""
+    missing, before any network is built (cheap: file checks only). ``metrics`` None: the preset's
+    (``options["protocol"]``) or the default ones."""
     from mvbench.weights import missing_message, weight_path
 
-    opts = dict(options or {})
-    opts["metrics"] = expand_metric_names(list(metrics))
+    metrics, opts, _ = run_request(metrics, options)
+    opts["metrics"] = metrics
     needed: list[str] = []
     for name in scorers_for_metrics(opts["metrics"]):
         needed += scorer_class(name).required_weights(opts)
@@ -87,6 +98,8 @@ class RunPlan:
     warnings: list[str] = field(default_factory=list)
     #: scorer set-up problems (only with ``planning_only``; evaluate raises them)
     setup_errors: list[str] = field(default_factory=list)
+    #: the paper preset applied (``--protocol``): name, paper, options it set, its metrics; None without one
+    preset: dict | None = None
 
     def problems(self) -> list[Problem]:
         """Every problem found, blocking first per item, in suite order."""
@@ -100,10 +113,10 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
     ``planning_only`` (``validate``) collects scorer set-up problems (e.g. a missing FVD reference) in
     ``setup_errors`` instead of raising them, so that every problem is reported at once.
     """
+    metrics, options, preset = run_request(metrics, options)
     opts = resolve_options(options)
     if planning_only:
         opts["_planning_only"] = True
-    metrics = expand_metric_names(list(metrics or DEFAULT_METRICS))
     if opts.get("suite_dir") is None and suite.source.endswith(".json") and os.path.isfile(suite.source):
         opts["suite_dir"] = os.path.dirname(os.path.abspath(suite.source))  # relative portrait paths
     opts.setdefault("suite_ids", list(suite.ids))  # per-item character banks are recognised by item-id folders
@@ -125,7 +138,7 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
                                     part=(rank, world) if world > 1 else None,
                                     gather=(lambda got: gather_objects(got, world)) if world > 1 else None)
     scope = list(suite.ids if limit is None else suite.ids[:limit])
-    plan = RunPlan(opts, metrics, scorers, resolution, scope)
+    plan = RunPlan(opts, metrics, scorers, resolution, scope, preset=preset)
     plan.setup_errors = [str(e).split("\n")[0] for s in scorers for e in s.setup_errors]
 
     absent = {p.item for p in resolution.problems if p.kind == "missing_item"}
@@ -203,9 +216,10 @@ def run_header(plan: RunPlan, suite: Suite, submission: Submission) -> dict:
 
 
 def finish_results(header: dict, parts: list[Part], scorers: list[Scorer], *, world_size: int = 1,
-                   extra_runtime: dict | None = None) -> dict:
+                   extra_runtime: dict | None = None, options: dict | None = None) -> dict:
     """Aggregate the parts of a run (processes, shards) into its results dict. Items are walked in suite
-    order whatever the split, so the numbers equal a single-process run's."""
+    order whatever the split, so the numbers equal a single-process run's. ``options``: the run's resolved
+    options (for the weights' calibration notes)."""
     from mvbench.results import build_results
 
     part = Part()
@@ -249,11 +263,12 @@ def finish_results(header: dict, parts: list[Part], scorers: list[Scorer], *, wo
                         f"their start): {truncated}")
     runtime = {"world_size": world_size, "batch_size": header["batch_size"], **part.counts,
                **(extra_runtime or {}), "options": header["runtime_options"]}
+    notes = _weights_calibration(scorers, options or {}, part.encoders)
     return build_results(
         model=header["model"], suite=header["suite"], encoders=part.encoders, config=header["config"],
         metrics=summary, items=items_out,
         failures={i: part.failures[i] for i in header["scope"] if i in part.failures}, device=header["device"],
-        warnings=warnings,
+        warnings=warnings, calibration=notes,
     ) | {"truncated_prompts": truncated, "runtime": runtime}
 
 
@@ -302,7 +317,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     from mvbench.weights import mvbench_home
 
     if plan is None:
-        check_weights_present(list(metrics or DEFAULT_METRICS), options)
+        check_weights_present(metrics, options)
         plan = plan_run(suite, submission, metrics, options)
     opts, metrics, scorers = plan.options, plan.metrics, plan.scorers
     resolution = plan.resolution
@@ -371,7 +386,7 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
         for p in gathered:
             merged = merged.merge(p)
         return partial_results(header, merged, shard, world_size=world)
-    return finish_results(header, gathered, scorers, world_size=world)
+    return finish_results(header, gathered, scorers, world_size=world, options=opts)
 
 
 def run_config(plan: RunPlan) -> dict:
@@ -385,7 +400,23 @@ def run_config(plan: RunPlan) -> dict:
         "limit": opts["limit"],
         "short_scenes": opts["short_scenes"],
         "options": recorded_options(opts),
+        "protocol": plan.preset,
     }
+
+
+def weights_calibration(plan: RunPlan, encoder_desc: dict[str, dict]) -> dict[str, str]:
+    """Why the weight files the run's scorers loaded are not verified published checkpoints, per weights
+    entry (see :func:`mvbench.encoders.base.weights_calibration`); entries of the encoders in
+    ``encoder_desc`` are left out (their description carries their own calibration)."""
+    return _weights_calibration(plan.scorers, plan.options, encoder_desc)
+
+
+def _weights_calibration(scorers: list[Scorer], options: dict, encoder_desc: dict[str, dict]) -> dict[str, str]:
+    from mvbench.encoders.base import weights_calibration as check
+
+    names = [n for s in scorers for n in type(s).required_weights(options)]
+    own = {d.get("weights") for d in encoder_desc.values()} | set(encoder_desc)
+    return check([n for n in names if n not in own])
 
 
 def _rel(exc: Exception, submission: Submission) -> str | None:

@@ -271,5 +271,5 @@ def merge_partials(paths: list[str | Path]) -> dict:
     options["metrics"] = header["metrics"]
     scorers = build_scorers(header["metrics"], options)
     world = sum(int(doc.get("world_size", 1)) for _, doc in docs)
-    return finish_results(header, parts, scorers, world_size=world,
+    return finish_results(header, parts, scorers, world_size=world, options=options,
                           extra_runtime={"shards": n, "merged_from": [str(p) for p, _ in docs]})

@@ -8,7 +8,8 @@ Format (``"schema"`` optional, ``suite``/``version``/``items`` required)::
                                "Actor2": {"appearance": "...", "portraits": ["banks/a2.jpg"]}},
                 "scenes": [{"prompt": "...", "characters": ["Actor1"],
                             "frame_prompts": ["...", "..."],                  # optional
-                            "frame_ranges": [[0, 40], [40, 81]]}]}]}        # optional, with frame_prompts
+                            "frame_ranges": [[0, 40], [40, 81]],         # optional, with frame_prompts
+                            "entities": ["woman", "red umbrella"]}]}]}       # optional (Scene Consistency)
 
 A bundled suite is referred to by name (``mvbench-3scene``); any path to a JSON file works too.
 """
@@ -42,6 +43,8 @@ class Scene:
     characters: tuple[str, ...] = ()
     frame_prompts: tuple[str, ...] = ()
     frame_ranges: tuple[tuple[int, int], ...] = ()
+    #: noun phrases of the entities visible in this scene (VideoStudio Scene Consistency); optional
+    entities: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,21 @@ def _text(value, where: str, field_name: str, required: bool = True) -> str | No
     if not isinstance(value, str) or not value.strip():
         raise _err(where, f"field {field_name!r} must be a non-empty string, got {value!r}")
     return value
+
+
+def _entities(value, where: str) -> tuple[str, ...]:
+    """A scene's ``entities``: a list of distinct non-empty noun phrases (absent or null: none)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(e, str) and e.strip() for e in value):
+        raise _err(where, f"field 'entities' must be a list of non-empty strings (noun phrases), got {value!r}")
+    seen: set[str] = set()
+    for e in value:
+        key = " ".join(e.lower().split())
+        if key in seen:
+            raise _err(where, f"field 'entities' lists {e!r} twice")
+        seen.add(key)
+    return tuple(e.strip() for e in value)
 
 
 def parse_suite(data: dict, source: str = "<memory>") -> Suite:
@@ -154,7 +172,8 @@ def parse_suite(data: dict, source: str = "<memory>") -> Suite:
                 for r in franges:
                     if not (isinstance(r, list) and len(r) == 2 and all(type(v) is int for v in r) and 0 <= r[0] < r[1]):
                         raise _err(swhere, f"each frame range must be [start, end) with 0 <= start < end, got {r!r}")
-            scenes.append(Scene(prompt, tuple(names), tuple(fps), tuple(tuple(r) for r in franges)))
+            entities = _entities(sc.get("entities"), swhere)
+            scenes.append(Scene(prompt, tuple(names), tuple(fps), tuple(tuple(r) for r in franges), entities))
         gp = _text(raw.get("global_prompt"), where, "global_prompt", required=False)
         meta = raw.get("meta", {}) or {}
         items.append(SuiteItem(item_id, tuple(scenes), gp, chars, meta))
@@ -241,6 +260,8 @@ def suite_to_dict(suite: Suite) -> dict:
                 d["frame_prompts"] = list(s.frame_prompts)
             if s.frame_ranges:
                 d["frame_ranges"] = [list(r) for r in s.frame_ranges]
+            if s.entities:
+                d["entities"] = list(s.entities)
             scenes.append(d)
         d = {"id": it.id, "characters": chars, "scenes": scenes}
         if it.global_prompt:

@@ -1,4 +1,5 @@
-"""Generation baselines on a tiny random CogVideoX diffusers folder (CPU, no network, no weights).
+"""CogVideoX baselines on a tiny random CogVideoX diffusers folder (CPU, no network, no weights); the end-to-end
+generate -> validate -> evaluate -> leaderboard run of every baseline is in test_baselines_e2e.py.
 
 Independent references: diffusers' own ``CogVideoXPipeline`` loaded from the folder and called with prompt
 strings (its own T5 encoding and decoding), and, for Mask²DiT, the fact that mask v1 with per-scene positions
@@ -17,50 +18,23 @@ import torch
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 
+from test_baselines_tiny_models import LATENT_CHANNELS, TEXT_LEN, build_tiny_cogvideox  # noqa: E402
+
 from baselines import create_baseline, generate_submission  # noqa: E402
-from mvbench.cli import main  # noqa: E402
 from mvbench.errors import MissingExtraError, MvbenchError  # noqa: E402
 from mvbench.suite import load_suite  # noqa: E402
 
-TEXT_LEN, TEXT_DIM, LATENT_CHANNELS = 5, 12, 4
 FRAMES, SIZE = 9, 32  # 9 frames = 3 latent frames; 32 px = 4 latent px = 2 x 2 patches
-WORDS = "a the man woman walks runs in rain sun city night sea boat red blue old dog".split()
 FAST = {"steps": 2, "frames": FRAMES, "height": SIZE, "width": SIZE, "device": "cpu", "dtype": "fp32"}
 
 
-def build_tiny_cogvideox(root) -> None:
-    """Random CogVideoX-2b-shaped parts (sin-cos positions, v-prediction DDIM), saved as a diffusers folder."""
-    from diffusers import (
-        AutoencoderKLCogVideoX,
-        CogVideoXDDIMScheduler,
-        CogVideoXPipeline,
-        CogVideoXTransformer3DModel,
-    )
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast, T5Config, T5EncoderModel
-
-    torch.manual_seed(0)
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(WORDS)}}
-    backend = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.Whitespace()
-    backend.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=backend, pad_token="<pad>", eos_token="</s>",
-                                        unk_token="<unk>")
-    text_encoder = T5EncoderModel(T5Config(vocab_size=len(vocab), d_model=TEXT_DIM, d_kv=4, d_ff=16, num_layers=1,
-                                           num_heads=2))
-    transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=2, attention_head_dim=16, in_channels=LATENT_CHANNELS, out_channels=LATENT_CHANNELS,
-        time_embed_dim=8, text_embed_dim=TEXT_DIM, num_layers=2, sample_width=4, sample_height=4, sample_frames=FRAMES,
-        max_text_seq_length=TEXT_LEN)
-    with torch.no_grad():  # non-zero everywhere, so the text and the other scenes really change the output
-        for p in transformer.parameters():
-            p.normal_(0.0, 0.3)
-    vae = AutoencoderKLCogVideoX(block_out_channels=(8, 8, 8, 8), latent_channels=LATENT_CHANNELS, layers_per_block=1,
-                                 norm_num_groups=2, temporal_compression_ratio=4)
-    scheduler = CogVideoXDDIMScheduler(beta_end=0.012, clip_sample=False, prediction_type="v_prediction",
-                                       rescale_betas_zero_snr=True, timestep_spacing="trailing", snr_shift_scale=3.0)
-    CogVideoXPipeline(tokenizer=tokenizer, text_encoder=text_encoder, vae=vae, transformer=transformer,
-                      scheduler=scheduler).save_pretrained(root)
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models on a shared machine: one intra-op thread avoids oversubscription (results do not change)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -79,29 +53,6 @@ def suite_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("suite") / "tiny_suite.json"
     path.write_text(json.dumps({"suite": "tiny-gen", "version": "1", "items": items}))
     return path
-
-
-def cli_args(baseline, model_dir, suite_path, out, *extra):
-    fast = ["--steps", "2", "--frames", str(FRAMES), "--height", str(SIZE), "--width", str(SIZE), "--device", "cpu",
-            "--dtype", "fp32", "--no-progress"]
-    return ["generate", "--baseline", baseline, "--model-dir", str(model_dir), "--suite", str(suite_path),
-            "--out", str(out), *fast, *extra]
-
-
-@pytest.mark.parametrize("baseline", ["cogvideox-concat", "mask2dit"])
-def test_generated_submission_validates_and_scores(baseline, model_dir, suite_path, tmp_path):
-    out = tmp_path / baseline
-    assert main(cli_args(baseline, model_dir, suite_path, out)) == 0
-    meta = json.loads((out / "submission.json").read_text())
-    assert meta["model"] == baseline and meta["fps"] == 8.0 and meta["generation"]["steps"] == 2
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4")) == [
-        "city/scene_1.mp4", "city/scene_2.mp4", "harbor/scene_1.mp4", "harbor/scene_2.mp4"]
-    assert main(["validate", "--suite", str(suite_path), "--videos", str(out), "--min-frames", str(FRAMES)]) == 0
-    results = tmp_path / "results.json"
-    assert main(["evaluate", "--suite", str(suite_path), "--videos", str(out), "--encoder", "tiny",
-                 "--out", str(results), "--no-progress", "--device", "cpu", "--strict"]) == 0
-    scores = json.loads(results.read_text())["metrics"]
-    assert scores["visual_consistency"]["n"] == 2 and np.isfinite(scores["sequence_consistency"]["mean"])
 
 
 def test_rerun_skips_finished_items_and_redoes_partial_ones(model_dir, suite_path, tmp_path):
@@ -200,7 +151,7 @@ def test_bad_settings_fail_before_loading(model_dir):
         create_baseline("cogvideox-concat", model_dir, height=40)
     with pytest.raises(MvbenchError, match="unknown baseline"):
         create_baseline("sora", model_dir)
-    with pytest.raises(MvbenchError, match="mask2dit baseline only"):
+    with pytest.raises(MvbenchError, match="do not apply to the cogvideox-concat baseline"):
         create_baseline("cogvideox-concat", model_dir, variant="v3")
     with pytest.raises(MvbenchError, match="unknown Mask2DiT mask variant"):
         create_baseline("mask2dit", model_dir, variant="v9")

@@ -193,3 +193,65 @@ def test_suite_ids_make_a_bank_per_item(tmp_path, bank_dir):
                                backend=FakeFaceBackend())
     with pytest.raises(MvbenchError, match="expected .*per_item/movie1"):
         scorer.bank_for(item)
+
+
+def test_character_similarity_hand_worked(bank_dir):
+    """Fake embeddings are (R, B) / 255 of the painted colour, so cosines are worked out by hand.
+
+    mvbench protocol (frames 1, 3, 5, 7, 9; 0 when a scripted character has no face of its own):
+    shot 1 (Alice, Bob): f1 Alice -> A 1, B 0 (the Alice face is closer to Alice); f3 Bob -> A 0, B 1;
+    f5 Alice + Carol -> A 1, B cos(Carol, Bob) = 270 / (sqrt(2) * sqrt(54500)) = 0.817806 (Carol's
+    face is as close to Alice as to Bob, so it is not taken from Bob); f7, f9 empty.
+    A = 2/5 = 0.4, B = (1 + 0.817806) / 5 = 0.363561.
+    shot 2: f1 Alice + unknown (130, 120), which is closer to Alice than to Bob -> A 1/5, B 0.
+    shot 3: f1 Carol -> 1/5.  shot 4: f9 Bob (corner, clipped crop) -> 1/5.
+    Item: mean of the six (shot, character) pairs = (0.4 + 0.363561 + 0.2 + 0 + 0.2 + 0.2) / 6.
+    moviebench protocol (frame 8 only): shot 1 empty (0, 0); shot 2 Alice (1, 0); shot 3 Bob's face for
+    Carol (no rival scripted) -> cos(Bob, Carol) = 0.817806; shot 4 the corner face is dropped (0).
+    That protocol passes frames and crops through JPEG, which shifts the painted colours a little
+    (hence the looser tolerance there).
+    """
+    c = 270 / (np.sqrt(2) * np.sqrt(40 ** 2 + 230 ** 2))
+    _, _, score, _ = run_scorer("mvbench", bank_dir)
+    sims = [s["similarity"] for s in score.details["shots"]]
+    assert sims[0] == pytest.approx({"Alice": 0.4, "Bob": (1 + c) / 5}, abs=1e-6)
+    assert sims[1:] == [{"Alice": 0.2, "Bob": 0.0}, {"Carol": 0.2}, {"Bob": 0.2}]
+    assert score.values["character_similarity"] == pytest.approx((0.4 + (1 + c) / 5 + 0.6) / 6, abs=1e-6)
+    _, _, score, _ = run_scorer("moviebench", bank_dir)
+    assert score.values["character_similarity"] == pytest.approx((1 + c) / 6, abs=5e-3)
+
+
+def test_character_similarity_aggregate_pools_pairs(bank_dir):
+    scorer, _, score, _ = run_scorer("mvbench", bank_dir)
+    from mvbench.scorers.base import ItemScore
+
+    other = ItemScore({"character_similarity": 1.0}, {"tp": 1, "fp": 0, "fn": 0, "similarity_sum": 2.0,
+                                                      "similarity_pairs": 2})
+    agg = scorer.aggregate({"a": score, "b": other}, seed=0)["character_similarity"]
+    c = 270 / (np.sqrt(2) * np.sqrt(40 ** 2 + 230 ** 2))
+    # pooled over the 6 + 2 pairs (not the mean of the two item means)
+    assert agg["mean"] == pytest.approx((0.4 + (1 + c) / 5 + 0.6 + 2.0) / 8, abs=1e-6)
+    assert agg["unit"] == "cosine" and agg["pairs"] == 8 and agg["n"] == 2
+    assert agg["ci95"][0] <= agg["mean"] <= agg["ci95"][1]
+
+
+def test_options_are_declared_as_data():
+    names = {o.name for o in CharacterIdScorer.option_specs}
+    assert {"character_bank", "id_protocol", "face_model", "face_detector", "face_crop_detector",
+            "face_distance", "face_threshold", "face_min_confidence", "id_frames"} == names
+    import argparse
+
+    p = argparse.ArgumentParser()
+    CharacterIdScorer.add_cli_arguments(p)
+    ns = p.parse_args(["--face-model", "Dlib", "--face-detector", "dlib", "--id-frames", "2"])
+    assert (ns.face_model, ns.face_detector, ns.id_frames, ns.face_threshold) == ("Dlib", "dlib", 2, None)
+
+
+def test_dlib_detector_turns_the_confidence_filter_off():
+    """dlib's HOG score is a margin, not a probability: the filter defaults to 0 for it, 0.8 otherwise."""
+    assert CharacterIdScorer({"face_detector": "dlib"}).protocol.min_confidence == 0.0
+    assert CharacterIdScorer({}).protocol.min_confidence == 0.8
+    assert CharacterIdScorer({"face_detector": "dlib", "face_min_confidence": 0.5}).protocol.min_confidence == 0.5
+    cfg = CharacterIdScorer({"face_detector": "dlib", "face_model": "Dlib"}).config()
+    assert cfg["face_backend"]["crop_detector"] == "dlib" and cfg["face_backend"]["tier"]["name"] == "dlib-offline"
+    assert CharacterIdScorer({}).config()["face_backend"]["tier"]["name"] == "moviebench"

@@ -33,6 +33,11 @@ def test_demo_twice_in_one_folder_then_elsewhere_is_deterministic_and_readable(t
     # same shapes and background in every scene vs everything changing between scenes
     assert vc["demo_01_persistent_pair"] > vc["demo_02_changing_world"]
     videos1 = _files(work / "videos")
+    # the demo ends with its report: keyframes of every scene and each item's scene-pair matrix
+    assert f"report written to {Path('mvbench-demo') / 'report.html'}" in first.stdout
+    page = (work / "report.html").read_text(encoding="utf-8")
+    assert page.count('<img class="keyframes"') == 3 * len(res1["items"]) and page.count('class="heatmap"') == 4
+    assert all(len(r["details"]["consistency"]["scene_similarity"]) == 3 for r in res1["items"].values())
     assert videos1 and all(name.endswith((".mkv", ".json")) for name in videos1)
 
     again = _demo(tmp_path)  # the README's second run, in the same folder

@@ -7,6 +7,7 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -65,12 +66,56 @@ def _videomae(path):
     return build_videomae_v2_g(path)
 
 
+def _dino(path):
+    from mvbench.encoders.dino import load_dino
+
+    return load_dino(path)
+
+
+def _clip_openai(path):
+    from mvbench.encoders.clip_openai import CLIP_VIT_B32, load_openai_clip_visual
+
+    return load_openai_clip_visual(path, CLIP_VIT_B32, "clip-vit-b32-openai")
+
+
+def _aesthetic(path):
+    from mvbench.encoders.aesthetic import load_aesthetic_head
+
+    return load_aesthetic_head(path)
+
+
+def _musiq(path):
+    from mvbench.encoders.musiq import load_musiq
+
+    return load_musiq(path)
+
+
+def _inception(path):
+    from mvbench.encoders.inception import load_inception
+
+    return load_inception(path, "inception-fid")
+
+
+def _clip_hf(path):
+    from transformers import CLIPConfig
+
+    from mvbench.encoders.clip_hf import load_clip_model
+
+    return load_clip_model(Path(path), CLIPConfig(), "clip-vit-b32-hf", "clip-vit-b32-hf")
+
+
 LOADERS = {
     "viclip-l14": _viclip_l14,
     "viclip-b16": _viclip_b16,
     "i3d-k400": _i3d,
     "i3d-torchscript": _i3d_torchscript,
     "videomae-v2-g": _videomae,
+    "dino-vitb16": _dino,
+    "clip-vit-b32-openai": _clip_openai,
+    "laion-aesthetic-vit-l14": _aesthetic,
+    "musiq-spaq": _musiq,
+    "inception-fid": _inception,
+    "clip-vit-b32-hf": _clip_hf,
 }
 
 

@@ -129,7 +129,7 @@ def test_from_pretrained_local_folder(tmp_path):
         a = wrapper(latents, prompts, 3)
         b = MultiSceneTransformer(model, "v4")(latents, prompts, 3)
     assert all(torch.equal(x, y) for x, y in zip(a, b))
-    with pytest.raises(FileNotFoundError, match="no CogVideoX transformer found"):
+    with pytest.raises(FileNotFoundError, match="no transformer config.json in"):
         MultiSceneTransformer.from_pretrained(str(tmp_path / "missing"))
 
 

@@ -133,3 +133,24 @@ def test_training_step_backpropagates_through_tiny_wan():
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert torch.isfinite(step.loss) and all(g is not None for g in grads)
     assert model.blocks[0].attn2.to_k.weight.grad.abs().sum() > 0  # text cross-attention is trained
+
+
+def test_training_step_never_applies_guidance():
+    """The Diffusion Forcing loss is the same whether the denoiser has negative embeddings (CFG at sampling) or not,
+    called through ``predict`` or as the denoiser object itself."""
+    pytest.importorskip("diffusers")
+    from reference_models.pmwd.wan_denoiser import WanFrameDenoiser, build_random_wan, tiny_wan_config
+
+    model = build_random_wan(tiny_wan_config(), seed=0)
+    gen = torch.Generator().manual_seed(4)
+    captions, negative = torch.randn(2, 6, 16, generator=gen), torch.randn(6, 16, generator=gen)
+    x0 = torch.randn(1, 4, 5, 4, 4, generator=gen)
+    ids = torch.tensor([[0, 0, 1, 1, 1]])
+    plain = WanFrameDenoiser(model, captions, guidance_scale=1.0, window=5)
+    guided = WanFrameDenoiser(model, captions, negative, guidance_scale=5.0, window=5)
+    losses = [float(diffusion_forcing_step(fn, x0, ids, step_size=0.3, generator=torch.Generator().manual_seed(0)).loss.detach())
+              for fn in (plain.predict, guided.predict, guided)]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6) == pytest.approx(losses[2], rel=1e-6)
+    # sampling does guide: the guided call differs from the conditional prediction
+    t = torch.full((1, 5), 500.0)
+    assert not torch.allclose(guided(x0, t, ids), guided.predict(x0, t, ids).detach(), atol=1e-4)

@@ -18,18 +18,24 @@ from mvbench.errors import MvbenchError
 
 #: sub-command -> one-line help, in the order ``mvbench --help`` lists them
 COMMANDS: dict[str, str] = {
-    "demo": "render a small synthetic submission, score it with the tiny encoder, print a table",
+    "demo": "render a small synthetic submission, score it with the tiny encoder, print a table and write a report",
     "evaluate": "score a submission folder on a suite and write a results file",
     "validate": "check a submission folder against a suite (every problem at once)",
     "list": "list metrics, encoders, suites, weights or protocols",
     "weights": "list, download, import or verify pretrained weight files",
-    "import-vbench": "convert a VBench-2.0 prompt file into a suite",
-    "import-moviebench": "convert MovieBench annotations into a suite",
+    "import": "convert another benchmark's prompts or annotations into a suite (vbench, moviebench, "
+              "activitynet, coref-sv)",
+    "import-vbench": "convert a VBench-2.0 prompt file into a suite (same as `mvbench import vbench`)",
+    "import-moviebench": "convert MovieBench annotations into a suite (same as `mvbench import moviebench`)",
     "leaderboard": "render results files and published paper tables",
     "merge": "combine the partial results of `evaluate --shard K/N` jobs into one results file",
+    "report": "one results file -> a self-contained HTML report with keyframes per scene",
+    "plot": "results files -> paper figures (radar, bars, strip, scene-distance) with matplotlib",
     "compare": "compare two results files; exit 1 on a regression beyond the thresholds",
+    "export": "write results files as a CSV, JSON Lines or Parquet table",
     "fvd-stats": "compute FVD reference statistics of real videos",
     "generate": "generate a submission for a suite with a baseline model",
+    "meta-eval": "check that metrics move the right way on controlled real content (character-id)",
 }
 
 _COMMON_EXIT = {"0": "success", "2": "bad input or set-up (the message says what to fix)",
@@ -47,6 +53,8 @@ EXIT_CODES: dict[str, dict[str, str]] = {
                 "2": "bad input (unknown name, unreadable file, download failed)"},
     "compare": {"0": "pass", "1": "regression beyond a threshold",
                 "2": "incomparable results, an incomplete new run, or bad input"},
+    "meta-eval": {"0": "every metric moved the expected way", "1": "a metric moved the wrong way",
+                  "2": "bad input or set-up (photographs, weights, extras)"},
 }
 
 
@@ -83,7 +91,7 @@ class _SubcommandParser(argparse.ArgumentParser):
 
 
 #: sub-commands whose module name differs from the command (a module named ``list`` would shadow the builtin)
-_MODULE_NAMES = {"list": "listing"}
+_MODULE_NAMES = {"list": "listing", "import": "importers"}
 
 
 def _module(name: str):

@@ -33,9 +33,10 @@ def add_scoring_arguments(p: argparse.ArgumentParser, *, evaluate: bool) -> None
                    help="bundled suite name (see `mvbench list suites`) or path to a suite JSON file")
     p.add_argument("--videos", required=True, metavar="DIR",
                    help="submission folder (ITEM/scene_K.mp4, or ITEM.mp4 with scene ranges in submission.json)")
-    p.add_argument("--metrics", default=",".join(DEFAULT_METRICS),
-                   help="comma-separated metric names or groups (see `mvbench list metrics`)")
-    names = ["encoder", "limit", "short_scenes"] + (["seed", "bootstrap"] if evaluate else [])
+    p.add_argument("--metrics", default=None,
+                   help="comma-separated metric names or groups (see `mvbench list metrics`; default: the "
+                        f"--protocol preset's metrics, else {','.join(DEFAULT_METRICS)})")
+    names = ["protocol", "encoder", "limit", "short_scenes"] + (["seed", "bootstrap"] if evaluate else [])
     add_options_to_parser(p, _core(*names))
     if evaluate:
         add_run_arguments(p)
@@ -51,5 +52,8 @@ def options_from_args(args: argparse.Namespace) -> dict:
     return {k: v for k, v in vars(args).items() if k in known and v is not None}
 
 
-def metric_list(text: str) -> list[str]:
+def metric_list(text: str | None) -> list[str] | None:
+    """``--metrics`` as a list; None when the flag was not given (the preset's or the default metrics)."""
+    if text is None:
+        return None
     return [m.strip() for m in text.split(",") if m.strip()]

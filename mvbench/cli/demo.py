@@ -8,7 +8,8 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="render a small synthetic submission, score it with the tiny encoder, print a table")
+    p = sub.add_parser("demo", help="render a small synthetic submission, score it with the tiny encoder, print a table and write "
+                       "a report")
     p.add_argument("--workdir", default="mvbench-demo", help="where the videos, cache and results go (default %(default)s)")
     p.add_argument("--frames", type=int, default=16, help="frames per rendered scene")
     p.set_defaults(func=run)
@@ -36,5 +37,9 @@ def run(args: argparse.Namespace) -> int:
         s = rec["scores"]
         print(f"  {item_id:32s} visual {s['visual_consistency']:7.2f}  semantic {s['semantic_consistency']:7.2f}")
     print(f"\nresults written to {out} ({time.perf_counter() - t0:.1f} s)")
+    from leaderboard.report import build_report
+
+    report = build_report(out, work / "report.html", videos=videos)
+    print(f"report written to {report.path} (open it in a browser: keyframes, per-scene scores, scene pairs)")
     print("Next: mvbench evaluate --suite mvbench-3scene --videos YOUR_RUN --out results/yours.json")
     return 0

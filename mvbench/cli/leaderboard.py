@@ -20,6 +20,7 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
                "  mvbench leaderboard results/*.json --format html --out board.html --plots plots/\n"
+               "  mvbench leaderboard results/*.json --format html --out board.html --reports reports/\n"
                "  mvbench leaderboard --paper mask2dit:table1 --format latex\n"
                "  mvbench leaderboard --paper mask2dit:table1 results/*.json\n"
                "  mvbench leaderboard --list-papers")
@@ -38,6 +39,8 @@ def register(subparsers) -> None:
                         "rows refer to when no single published row has their name")
     p.add_argument("--plots", metavar="DIR", help="also write per-metric bar charts and a comparison figure (PNG+PDF)")
     p.add_argument("--title", help="table title (results-only tables)")
+    p.add_argument("--reports", metavar="DIR",
+                   help="HTML: link each measured row to its `mvbench report` page DIR/<results file stem>.html")
     p.add_argument("--list-papers", action="store_true", help="list the shipped paper tables and exit")
     p.add_argument("--check-papers", action="store_true",
                    help="recompute derived columns and cross-check numbers printed twice in every shipped "
@@ -101,6 +104,12 @@ def run(args) -> int:
         board = board_from_results(args.results, metrics=metrics, allow_mixed=args.allow_mixed,
                                    sort="auto" if args.sort is None else sort,
                                    title=args.title or "mvbench leaderboard")
+    if args.reports:
+        from leaderboard.report_links import attach_reports
+
+        for missing in attach_reports(board, args.reports, args.out):
+            print(f"note: no report for {missing} in {args.reports} (mvbench report {missing} --out "
+                  f"{args.reports}/{Path(missing).stem}.html)", file=sys.stderr)
     text = render(board, args.format, args.ci)
     if args.out:
         out = Path(args.out)

@@ -10,8 +10,13 @@ def register(sub) -> None:
     p = sub.add_parser("weights", help="list, download, import or verify pretrained weight files")
     wsub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True)
     wsub.add_parser("list", help="registered weights and whether they are present").set_defaults(func=run_list)
-    f = wsub.add_parser("fetch", help="download a weight file into the cache")
+    f = wsub.add_parser("fetch", help="download a weight file into the cache (Hub files through huggingface_hub)",
+                        description="Download a registered weight file (with a progress bar) and check its size and, "
+                                    "where published, its sha256. Files hosted on the Hugging Face Hub go through "
+                                    "huggingface_hub: an existing HF cache is reused, HF_ENDPOINT, HF_TOKEN and "
+                                    "HF_HUB_OFFLINE are honoured.")
     f.add_argument("name", help="registered entry (see `mvbench weights list`)")
+    f.add_argument("--no-progress", dest="progress", action="store_false", help="hide the progress bar")
     f.set_defaults(func=run_fetch)
     i = wsub.add_parser("import", help="adopt a file you already have (copied into the cache)")
     i.add_argument("name", help="registered entry the file is for (see `mvbench weights list`)")
@@ -51,9 +56,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_fetch(args: argparse.Namespace) -> int:
     _register_dynamic(args.name)
-    from mvbench.weights import fetch
+    from mvbench.weights import fetch_report
 
-    print(f"{args.name}: {fetch(args.name)}")
+    report = fetch_report(args.name, progress=args.progress)
+    origin = {"present": "", "hub-cache": " from the Hugging Face cache", "hub": " from the Hugging Face Hub",
+              "url": ""}[report.source]
+    print(f"{args.name}: {report.path}{origin} ({report.verified})")
     return 0
 
 

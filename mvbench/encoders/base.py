@@ -4,7 +4,14 @@ An encoder turns clips of decoded frames into embeddings (and, for video-text en
 prompts into embeddings in the same space). Preprocessing is part of the encoder (open_clip
 style): :class:`ClipPreprocess` says how many frames a clip has, the square size frames are
 resized to, and the normalisation applied after the single uint8 -> float conversion in
-:func:`mvbench.video.frames.to_float`.
+:func:`mvbench.video.frames.to_float`. Which frames a clip is made of is not the encoder's
+business: each request says it (:class:`~mvbench.scorers.base.ClipRequest` ``sampling``), and a clip
+protocol (:mod:`mvbench.video.protocols`) may replace the resizing and normalisation.
+
+Calibration: an encoder's numbers are comparable with published ones only when its weights are the
+published checkpoint, i.e. the file's sha256 equals the sha256 registered for its weights entry
+(:func:`calibration_status`). Seeded weights (``tiny``), entries without a published sha256 and
+files whose hash differs are recorded as ``"calibrated": false`` with the reason.
 """
 
 from __future__ import annotations
@@ -19,9 +26,12 @@ import torch
 class ClipPreprocess:
     """How a clip is prepared for an encoder.
 
-    ``num_frames`` frames are sampled per clip, resized (antialiased) to ``size`` x ``size``,
-    converted to float in [0, 1], then mapped by ``value_range`` ("unit": kept in [0, 1];
-    "symmetric": scaled to [-1, 1]) and finally normalised by ``mean``/``std`` if given.
+    A clip has ``num_frames`` frames (which ones, the request says), resized (antialiased) to
+    ``size`` x ``size``, converted to float in [0, 1], then mapped by ``value_range`` ("unit": kept
+    in [0, 1]; "symmetric": scaled to [-1, 1]) and finally normalised by ``mean``/``std`` if given.
+
+    >>> ClipPreprocess(8, 224).as_dict()
+    {'num_frames': 8, 'size': 224, 'mean': None, 'std': None, 'value_range': 'unit'}
     """
 
     num_frames: int
@@ -29,7 +39,6 @@ class ClipPreprocess:
     mean: tuple[float, float, float] | None = None
     std: tuple[float, float, float] | None = None
     value_range: str = "unit"
-    sampling: str = "middle"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +56,56 @@ class ClipPreprocess:
         return clips
 
 
+def calibration_status(weights_name: str | None, weights_sha256: str | None,
+                       calibrated: bool = True) -> tuple[bool, str | None]:
+    """``(calibrated, reason)``: True only when the loaded file's sha256 equals the sha256 published for
+    its weights entry; otherwise False and why (``reason`` is None when calibrated).
+
+    ``calibrated`` False (seeded or random weights by construction) is never calibrated.
+
+    >>> calibration_status(None, None, calibrated=False)
+    (False, 'seeded or random weights, not a published checkpoint')
+    >>> calibration_status("viclip-l14", "ab" * 32)
+    (False, "weights unverified: no published sha256 for 'viclip-l14'")
+    """
+    if not calibrated:
+        return False, "seeded or random weights, not a published checkpoint"
+    if weights_name is None:
+        return False, "weights unverified: not loaded from a registered weights entry"
+    from mvbench.weights import REGISTRY
+
+    spec = REGISTRY.get(weights_name)
+    if spec is None:
+        return False, f"weights unverified: {weights_name!r} is not a registered weights entry"
+    if not spec.sha256:
+        return False, f"weights unverified: no published sha256 for {weights_name!r}"
+    if weights_sha256 != spec.sha256:
+        got = (weights_sha256 or "unknown")[:12]
+        return False, (f"weights unverified: sha256 mismatch for {weights_name!r} (file {got}..., "
+                       f"published {spec.sha256[:12]}...)")
+    return True, None
+
+
+def weights_calibration(names: list[str]) -> dict[str, str]:
+    """``{weights entry: reason}`` for each present weight file among ``names`` that is not a verified
+    published checkpoint (no registered sha256, or a different one); verified and absent files are left
+    out (an absent file was not loaded from the cache).
+
+    >>> weights_calibration([])
+    {}
+    """
+    from mvbench.weights import verify
+
+    out: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        report = verify(name)
+        if report.status == "unverified":
+            out[name] = f"weights unverified: no published sha256 for {name!r}"
+        elif report.status == "MISMATCH":
+            out[name] = f"weights unverified: sha256 mismatch for {name!r} (file {(report.sha256 or '')[:12]}...)"
+    return out
+
+
 class VideoEncoder(ABC):
     """Maps clips ``[B, T, 3, size, size]`` (already preprocessed) to features ``[B, d]``."""
 
@@ -56,7 +115,8 @@ class VideoEncoder(ABC):
     weights_name: str | None = None
     #: sha256 of the weight file actually loaded (recorded in results files)
     weights_sha256: str | None = None
-    #: False for encoders whose numbers are not comparable with published ones (e.g. ``tiny``)
+    #: False for encoders built with seeded/random weights (e.g. ``tiny``); True only means "meant to be a
+    #: published checkpoint": :meth:`calibration` checks the file's hash against the registry
     calibrated: bool = True
     #: True if :meth:`encode_video` returns L2-normalised embeddings
     normalized: bool = True
@@ -75,15 +135,23 @@ class VideoEncoder(ABC):
     def encode_video(self, clips: torch.Tensor) -> torch.Tensor:
         """Embeddings ``[B, d]`` (float32) of preprocessed clips ``[B, T, 3, S, S]``."""
 
+    def calibration(self) -> tuple[bool, str | None]:
+        """``(calibrated, reason)`` of the loaded weights (see :func:`calibration_status`)."""
+        return calibration_status(self.weights_name, self.weights_sha256, self.calibrated)
+
     def describe(self) -> dict:
-        """What a results file records about this encoder."""
-        return {
+        """What a results file records about this encoder (``calibration`` says why it is not calibrated)."""
+        calibrated, reason = self.calibration()
+        info = {
             "name": self.name,
             "weights": self.weights_name,
             "weights_sha256": self.weights_sha256,
-            "calibrated": self.calibrated,
+            "calibrated": calibrated,
             "preprocess": self.preprocess.as_dict(),
         }
+        if reason:
+            info["calibration"] = reason
+        return info
 
 
 class VideoTextEncoder(VideoEncoder):

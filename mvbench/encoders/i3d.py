@@ -34,7 +34,7 @@ from mvbench.encoders.checkpoint import (
     unwrap_state_dict,
 )
 
-I3D_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="symmetric", sampling="first")
+I3D_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="symmetric")
 
 
 def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:

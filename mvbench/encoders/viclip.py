@@ -1,9 +1,12 @@
 """ViCLIP encoders: ``viclip-l14``, ``viclip-b16`` (official InternVid checkpoints) and ``tiny``.
 
-Protocol (InternVid demo): 8 frames per clip, resized to 224 x 224, scaled to [0, 1] and
-normalised with the ImageNet mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225); prompts
-tokenized with the CLIP BPE at context 32 (see :mod:`mvbench.encoders.viclip_tokenizer`). Both
-embeddings are L2-normalised, so cosine similarity is a dot product.
+Input: 8 frames per clip at 224 x 224, scaled to [0, 1] and normalised with the ImageNet mean
+(0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225), the statistics of InternVid's demo and evaluation
+code; which frames and how they are resized is the clip protocol's business (mvbench's default:
+exact-midpoint frames, antialiased bilinear squash; InternVid's evaluation, demo and VBench's protocols in
+:mod:`mvbench.video.protocols`). Prompts are tokenized with the CLIP BPE at context 32 (see
+:mod:`mvbench.encoders.viclip_tokenizer`). Both embeddings are L2-normalised, so cosine similarity is a
+dot product.
 
 Checkpoints are read with ``torch.load(weights_only=True)``; the state dict under ``"model"``
 must match the architecture key for key and shape for shape, otherwise a

@@ -30,7 +30,7 @@ from mvbench.encoders.base import ClipPreprocess
 from mvbench.encoders.checkpoint import load_state_dict_strictly, load_torch_file, unwrap_state_dict
 from mvbench.encoders.i3d import I3DEncoder
 
-VIDEOMAE_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="unit", sampling="first")
+VIDEOMAE_PREPROCESS = ClipPreprocess(num_frames=16, size=224, value_range="unit")
 
 
 @dataclass(frozen=True)

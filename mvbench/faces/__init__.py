@@ -19,10 +19,17 @@ from mvbench.faces.bank import (
     discover_portraits,
     portraits_for_item,
 )
-from mvbench.faces.protocol import PROTOCOLS, IdProtocol, get_protocol, interval_indices, recognize_shot
+from mvbench.faces.protocol import (
+    PROTOCOLS,
+    IdProtocol,
+    get_protocol,
+    interval_indices,
+    recognize_frames,
+    recognize_shot,
+)
 
 __all__ = [
     "DISTANCE_METRICS", "DetectedFace", "FaceBackend", "FaceBox", "FaceMatch", "face_distance",
     "CharacterBank", "EmbeddingCache", "build_bank", "discover_portraits", "portraits_for_item",
-    "PROTOCOLS", "IdProtocol", "get_protocol", "interval_indices", "recognize_shot",
+    "PROTOCOLS", "IdProtocol", "get_protocol", "interval_indices", "recognize_frames", "recognize_shot",
 ]

@@ -234,6 +234,13 @@ class CharacterBank:
     def characters(self) -> list[str]:
         return sorted(set(self.names))
 
+    def by_character(self) -> dict[str, np.ndarray]:
+        """``{name: [n_name, d] embeddings}`` of every character's portrait faces."""
+        out: dict[str, list[int]] = {}
+        for i, n in enumerate(self.names):
+            out.setdefault(n, []).append(i)
+        return {n: self.embeddings[rows] for n, rows in out.items()}
+
     def match(self, embedding: np.ndarray, metric: str, threshold: float) -> FaceMatch:
         """Nearest portrait's character if its distance is ``<= threshold``, else ``name=None``."""
         if not self.names:

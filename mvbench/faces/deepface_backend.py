@@ -16,6 +16,12 @@ carry their weights in their own pip packages (``facenet-pytorch``, ``mtcnn``, `
 Before any DeepFace model is built, every file the chosen model/detectors need is checked and a
 :class:`~mvbench.errors.WeightsMissingError` lists the missing ones with the command that puts each
 in place; while models are built, DeepFace's downloader is replaced by one that raises instead.
+
+The offline real-weights tier: ``model="Dlib"`` with ``detector="dlib"`` (dlib's HOG detector and
+5-point landmarks, dlib's ResNet recogniser). The ``[face]`` extra installs ``dlib-bin`` and
+``face-recognition-models``, whose files are adopted into DeepFace's folder on first use
+(:mod:`mvbench.faces.installed_weights`): no download, sha256 checked. Its numbers are real but not
+MovieBench's (:func:`face_tier` says which kind a results file holds).
 """
 
 from __future__ import annotations
@@ -72,8 +78,28 @@ DETECTOR_PACKAGES: dict[str, tuple[str, str]] = {
     "mtcnn": ("mtcnn", "mtcnn"),
     "mediapipe": ("mediapipe", "mediapipe"),
     "retinaface": ("retinaface", "retina-face"),
-    "dlib": ("dlib", "dlib"),
+    "dlib": ("dlib", "dlib-bin"),
 }
+
+#: recognition model -> (import name, pip package) of the package that runs it
+MODEL_PACKAGES: dict[str, tuple[str, str]] = {
+    "Dlib": ("dlib", "dlib-bin"),
+}
+
+#: packages that cannot be extras because their metadata pins versions mvbench cannot use; they are
+#: installed without their dependencies (their own needs are met by mvbench's): import name -> command
+NO_DEPS_INSTALL: dict[str, str] = {
+    "facenet_pytorch": "pip install --no-deps facenet-pytorch==2.6.0",
+}
+
+#: frame detector -> the detector DeepFace runs inside each face crop when none is given: DeepFace.find's
+#: default (opencv) for MovieBench's protocol; the dlib tier stays on dlib, which needs no OpenCV cascades
+DEFAULT_CROP_DETECTOR: dict[str, str] = {"dlib": "dlib"}
+
+#: frame detector -> default detection-confidence filter when none is given (otherwise 0.8, MovieBench's).
+#: DeepFace reports dlib's HOG score clipped to [0, 1]; that score is an SVM margin, not a probability,
+#: and dlib already keeps only detections with a positive margin, so the filter is off for it.
+DEFAULT_MIN_CONFIDENCE: dict[str, float] = {"dlib": 0.0}
 
 #: weight file name -> mvbench weights registry entry (``mvbench weights import NAME PATH``)
 REGISTRY_NAMES: dict[str, str] = {
@@ -82,6 +108,8 @@ REGISTRY_NAMES: dict[str, str] = {
     "vgg_face_weights.onnx": "deepface-vggface-onnx",
     "haarcascade_frontalface_default.xml": "deepface-haarcascade-face",
     "haarcascade_eye.xml": "deepface-haarcascade-eye",
+    "dlib_face_recognition_resnet_model_v1.dat": "deepface-dlib-resnet",
+    "shape_predictor_5_face_landmarks.dat": "deepface-dlib-shape5",
 }
 
 
@@ -138,15 +166,36 @@ def required_files(model: str, detectors: tuple[str, ...], engine: str) -> list[
     return out
 
 
+def _require_package(what: str, import_name: str, pip_name: str) -> None:
+    if importlib.util.find_spec(import_name) is not None:
+        return
+    if import_name in NO_DEPS_INSTALL:
+        raise MvbenchError(
+            f"{what} needs the package {pip_name!r}, which is not installed",
+            hint=f"{NO_DEPS_INSTALL[import_name]}  (its metadata pins an old torch, so it is not part of an "
+                 "extra; --no-deps keeps your torch; see docs/character_id.md)")
+    raise MissingExtraError(what, "face", pip_name)
+
+
 def check_weights(model: str, detectors: tuple[str, ...], engine: str) -> list[Path]:
-    """Paths of the needed files, or a :class:`WeightsMissingError` listing every missing one."""
+    """Paths of the needed files, or a :class:`WeightsMissingError` listing every missing one.
+
+    A missing file that an installed package ships (dlib's models in ``face-recognition-models``) is
+    adopted from it first (:mod:`mvbench.faces.installed_weights`): checked, then linked in.
+    """
+    from mvbench.faces.installed_weights import adopt_installed_files
+
     folder = deepface_weights_dir()
     needed = required_files(model, detectors, engine)
-    missing = [f for f in needed if not (folder / f).is_file()]
+    if model in MODEL_PACKAGES:
+        _require_package(f"the {model!r} face model", *MODEL_PACKAGES[model])
     for det in dict.fromkeys(detectors):
-        pkg = DETECTOR_PACKAGES.get(det)
-        if pkg and importlib.util.find_spec(pkg[0]) is None:
-            raise MissingExtraError(f"the {det!r} face detector", "face", pkg[1])
+        if det in DETECTOR_PACKAGES:
+            _require_package(f"the {det!r} face detector", *DETECTOR_PACKAGES[det])
+    missing = [f for f in needed if not (folder / f).is_file()]
+    if missing:
+        adopt_installed_files(missing)
+        missing = [f for f in needed if not (folder / f).is_file()]
     if missing:
         lines = []
         for f in missing:
@@ -158,7 +207,7 @@ def check_weights(model: str, detectors: tuple[str, ...], engine: str) -> list[P
             f"detectors {', '.join(dict.fromkeys(detectors))}):\n" + "\n".join(lines),
             hint="mvbench never lets DeepFace download at run time; `mvbench weights fetch NAME` downloads a "
                  "registered file, `mvbench weights import NAME PATH` adopts one you have (DEEPFACE_HOME "
-                 "sets the folder)")
+                 "sets the folder); dlib's files come with `pip install -e \".[face]\"`")
     return [folder / f for f in needed]
 
 
@@ -186,16 +235,36 @@ def _no_downloads():
         weight_utils.download_weights_if_necessary = original
 
 
+def _is_whole_image_fallback(box: FaceBox, confidence: float, width: int, height: int) -> bool:
+    """DeepFace's answer when a detector finds nothing (``enforce_detection=False``): the whole image,
+    confidence 0. It is not a detection; a 0.8 confidence filter drops it, a 0 filter (dlib) would not.
+
+    >>> _is_whole_image_fallback(FaceBox(0, 0, 359, 191), 0.0, 360, 192)
+    True
+    """
+    return confidence == 0.0 and box.x == 0 and box.y == 0 and box.w >= width - 1 and box.h >= height - 1
+
+
 @dataclass(frozen=True)
 class DeepFaceOptions:
-    """Options of :class:`DeepFaceBackend` (defaults: MovieBench's script)."""
+    """Options of :class:`DeepFaceBackend` (defaults: MovieBench's script).
+
+    ``crop_detector`` None means :data:`DEFAULT_CROP_DETECTOR` of the frame detector, else ``opencv``.
+
+    >>> DeepFaceOptions().crop_detector, DeepFaceOptions(detector="dlib").crop_detector
+    ('opencv', 'dlib')
+    """
 
     detector: str = "fastmtcnn"
     model: str = "VGG-Face"
     distance: str = "euclidean_l2"
     threshold: float | None = None
-    crop_detector: str = "opencv"
+    crop_detector: str | None = None
     align: bool = True
+
+    def __post_init__(self):
+        if self.crop_detector is None:
+            object.__setattr__(self, "crop_detector", DEFAULT_CROP_DETECTOR.get(self.detector, "opencv"))
 
 
 class DeepFaceBackend(FaceBackend):
@@ -219,7 +288,9 @@ class DeepFaceBackend(FaceBackend):
                     self._df.build_model(det, task="face_detector")
         from mvbench.weights import file_sha256
 
-        self.weights_sha256 = file_sha256(self.weight_files[0])
+        #: sha256 of every weight file used (recognition model first)
+        self.files_sha256 = {p.name: file_sha256(p) for p in self.weight_files}
+        self.weights_sha256 = self.files_sha256[self.weight_files[0].name]
 
     def _default_threshold(self) -> float:
         try:
@@ -240,10 +311,14 @@ class DeepFaceBackend(FaceBackend):
             faces = self._df.extract_faces(img_path=self._bgr(image), detector_backend=self.options.detector,
                                            align=self.options.align, enforce_detection=False)
         out = []
+        height, width = image.shape[:2]
         for f in faces:
             a = f["facial_area"]
-            out.append(DetectedFace(FaceBox(int(a["x"]), int(a["y"]), int(a["w"]), int(a["h"])),
-                                    float(f.get("confidence") or 0.0)))
+            box = FaceBox(int(a["x"]), int(a["y"]), int(a["w"]), int(a["h"]))
+            confidence = float(f.get("confidence") or 0.0)
+            if self.options.detector != "skip" and _is_whole_image_fallback(box, confidence, width, height):
+                continue
+            out.append(DetectedFace(box, confidence))
         return out
 
     def embed(self, image: np.ndarray) -> np.ndarray:
@@ -271,5 +346,31 @@ class DeepFaceBackend(FaceBackend):
             "model": o.model, "detector": o.detector, "crop_detector": o.crop_detector, "align": o.align,
             "distance": self.distance_metric, "threshold": self.threshold,
             "weights": self.weight_files[0].name, "weights_sha256": self.weights_sha256,
+            "weight_files": dict(self.files_sha256), "tier": face_tier(o.model, o.detector),
         }
+
+
+#: what a results file says about the numbers of a (model, frame detector) pair
+TIERS: dict[str, str] = {
+    "moviebench": "MovieBench's networks (VGG-Face recognition, fastmtcnn detection): with --id-protocol "
+                  "moviebench, the protocol behind MovieBench's Table 5",
+    "dlib-offline": "calibrated alternative to MovieBench's VGG-Face protocol: real pretrained dlib weights "
+                    "installed offline by the [face] extra; real numbers, not comparable with MovieBench's tables",
+    "custom": "a DeepFace model/detector pair other than MovieBench's; not comparable with MovieBench's tables",
+}
+
+
+def face_tier(model: str, detector: str) -> dict:
+    """``{"name", "note"}``: which kind of numbers a model/detector pair gives (recorded in results).
+
+    >>> face_tier("Dlib", "dlib")["name"], face_tier("VGG-Face", "fastmtcnn")["name"]
+    ('dlib-offline', 'moviebench')
+    """
+    if model == "VGG-Face" and detector == "fastmtcnn":
+        name = "moviebench"
+    elif model == "Dlib" and detector == "dlib":
+        name = "dlib-offline"
+    else:
+        name = "custom"
+    return {"name": name, "note": TIERS[name]}
 

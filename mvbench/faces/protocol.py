@@ -133,8 +133,21 @@ def recognize_frame(backend: FaceBackend, bank: CharacterBank, frame: np.ndarray
             crop = jpeg_roundtrip(crop, 95)  # OpenCV's default quality for cv2.imwrite(".jpg")
         emb = np.atleast_2d(backend.embed(np.ascontiguousarray(crop)))
         m = bank.match(emb[0], backend.distance_metric, backend.threshold)
-        out.append(FaceMatch(m.name, m.distance, face.box, face.confidence, frame_index))
+        out.append(FaceMatch(m.name, m.distance, face.box, face.confidence, frame_index, emb[0]))
     return out
+
+
+def recognize_frames(backend: FaceBackend, bank: CharacterBank, frames, protocol: IdProtocol,
+                     frame_indices: list[int] | None = None) -> list[list[FaceMatch]]:
+    """The matches of each frame the protocol uses (all sampled frames, or only the last), in order."""
+    frames = np.asarray(frames.cpu() if hasattr(frames, "cpu") else frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"frames must be [N, H, W, 3], got shape {frames.shape}")
+    if frames.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8, got {frames.dtype}")
+    indices = list(frame_indices) if frame_indices is not None else list(range(len(frames)))
+    chosen = range(len(frames)) if protocol.frames_used == "all" else range(len(frames) - 1, len(frames))
+    return [recognize_frame(backend, bank, frames[k], protocol, indices[k]) for k in chosen]
 
 
 def recognize_shot(backend: FaceBackend, bank: CharacterBank, frames, protocol: IdProtocol,
@@ -143,14 +156,6 @@ def recognize_shot(backend: FaceBackend, bank: CharacterBank, frames, protocol: 
 
     ``frames_used="all"``: union over the frames; ``"last"``: only the last frame's faces.
     """
-    frames = np.asarray(frames.cpu() if hasattr(frames, "cpu") else frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3:
-        raise ValueError(f"frames must be [N, H, W, 3], got shape {frames.shape}")
-    if frames.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8, got {frames.dtype}")
-    indices = list(frame_indices) if frame_indices is not None else list(range(len(frames)))
-    chosen = range(len(frames)) if protocol.frames_used == "all" else range(len(frames) - 1, len(frames))
-    matches: list[FaceMatch] = []
-    for k in chosen:
-        matches.extend(recognize_frame(backend, bank, frames[k], protocol, indices[k]))
+    per_frame = recognize_frames(backend, bank, frames, protocol, frame_indices)
+    matches = [m for frame in per_frame for m in frame]
     return {m.name for m in matches if m.name is not None}, matches

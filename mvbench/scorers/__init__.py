@@ -26,6 +26,10 @@ SCORERS: dict[str, str] = {
     "confusion": "mvbench.scorers.confusion:ConfusionScorer",
     "character_id": "mvbench.scorers.character_id:CharacterIdScorer",
     "fvd": "mvbench.scorers.fvd:FVDScorer",
+    "clip_scores": "mvbench.scorers.clip_scores:ClipScoresScorer",
+    "frame_fid": "mvbench.scorers.frame_fid:FrameFIDScorer",
+    "scene_consistency": "mvbench.scorers.scene_consistency:SceneConsistencyScorer",
+    "vbench_appearance": "mvbench.scorers.vbench_appearance:VBenchAppearanceScorer",
 }
 
 METRIC_TO_SCORER: dict[str, str] = {
@@ -38,13 +42,26 @@ METRIC_TO_SCORER: dict[str, str] = {
     "id_precision": "character_id",
     "id_recall": "character_id",
     "id_f1": "character_id",
+    "character_similarity": "character_id",
     "fvd": "fvd",
     "fvd_videomae": "fvd",
+    "clip_score": "clip_scores",
+    "clipsim": "clip_scores",
+    "frame_consistency": "clip_scores",
+    "fid": "frame_fid",
+    "fid_per_frame": "frame_fid",
+    "inception_score": "frame_fid",
+    "scene_consistency": "scene_consistency",
+    "subject_consistency": "vbench_appearance",
+    "background_consistency": "vbench_appearance",
+    "aesthetic_quality": "vbench_appearance",
+    "imaging_quality": "vbench_appearance",
+    "temporal_flickering": "vbench_appearance",
 }
 
 #: names a user may pass to ``--metrics`` that stand for several metrics
 METRIC_GROUPS: dict[str, tuple[str, ...]] = {
-    "character_id": ("id_precision", "id_recall", "id_f1"),
+    "character_id": ("id_precision", "id_recall", "id_f1", "character_similarity"),
 }
 
 DEFAULT_METRICS = ("visual_consistency", "semantic_consistency", "sequence_consistency")

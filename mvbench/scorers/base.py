@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mvbench.config import Option, add_options_to_parser
 from mvbench.suite import SuiteItem
+
+if TYPE_CHECKING:
+    from mvbench.video.protocols import FramePreprocess
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,13 @@ class ItemVideos:
 class ClipRequest:
     """Encode a clip of ``video`` with ``encoder``.
 
-    ``sampling``: ``"middle"`` (N frames at segment midpoints over the range), ``"first"``
-    (the first N consecutive frames, with ``stride``) or ``"uniform"``; ``num_frames`` None
-    means the encoder's own clip length. ``videos`` may hold several refs whose frames are
-    concatenated before sampling (e.g. a whole multi-scene video).
+    ``sampling``: a mode of :func:`mvbench.video.sampling.sample_indices` (``"middle"``: N frames at
+    segment midpoints over the range; ``"first"``: the first N consecutive frames, with ``stride``;
+    ``"uniform"``, ``"interval-middle"``, ``"step"``); ``num_frames`` None means the encoder's own
+    clip length. ``videos`` may hold several refs whose frames are concatenated before sampling (e.g.
+    a whole multi-scene video). ``preprocess`` (a :class:`~mvbench.video.protocols.FramePreprocess`)
+    replaces the encoder's default resizing and normalisation (None: the encoder's own); it is part
+    of the feature-cache key.
     """
 
     encoder: str
@@ -72,6 +78,7 @@ class ClipRequest:
     sampling: str = "middle"
     num_frames: int | None = None
     stride: int = 1
+    preprocess: FramePreprocess | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,10 @@ Per item, with the encoder of ``--encoder`` (default ViCLIP-L/14):
   8-frame clip over the whole video (all scenes concatenated, frames at segment midpoints,
   i.e. uniformly spread) give the video-level consistency of Eq. 2.
 
+Clips follow the clip protocol of the consistency scorer's options (``--clip-protocol`` and its
+overrides, :mod:`mvbench.video.protocols`): its frame sampling replaces the segment midpoints above
+and its resizing/normalisation the encoder's; ``--consistency-scale`` does not apply here.
+
 Scores are raw cosines / CD values, on the paper's scale (Table 1: CD about 0.14-0.30,
 consistencies about 0.15-0.22), not x100. Items with F < 2 get no confusion_degree (Eq. 4 would
 be 0 by construction) and a warning in their details.
@@ -29,6 +33,7 @@ from metrics.confusion import video_text_consistency as video_text_consistency_f
 from mvbench.scorers.base import ClipRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, TextRequest
 from mvbench.segmenting import BOUNDARY_MODES, Segment, segment_item
 from mvbench.stats import DECIMALS, summarize
+from mvbench.video.protocols import ClipProtocol, resolve_clip_protocol
 
 DEFAULT_ENCODER = "viclip-l14"
 #: frames of the whole-video clip of Eq. 2 ("uniformly sample 8 frames as input of ViCLIP")
@@ -93,20 +98,27 @@ class ConfusionScorer(Scorer):
         value = self.options.get("cd_eps")
         return DEFAULT_EPS if value is None else float(value)
 
+    @property
+    def protocol(self) -> ClipProtocol:
+        """The clip protocol (``--clip-protocol`` and overrides; options declared by the consistency scorer)."""
+        return resolve_clip_protocol(self.options)
+
     def encoders(self) -> list[str]:
         return [self.encoder]
 
     def config(self) -> dict:
+        protocol = self.protocol
         return {
+            "clip_protocol": {k: v for k, v in protocol.as_dict().items() if k != "scale"},
             "encoder": self.encoder,
             "cd_boundaries": self.boundaries,
             "cd_segment_frames": self.segment_frames,
             "cd_segmentation": "single-middle-frame" if self.segment_frames == 1 else "clip-per-segment",
-            "cd_segment_sampling": "middle",
+            "cd_segment_sampling": protocol.sampling,
             "cd_degenerate": self.degenerate,
             "cd_eps": self.eps,
             "video_clip_frames": VIDEO_CLIP_FRAMES,
-            "video_clip_sampling": "middle",
+            "video_clip_sampling": protocol.sampling,
         }
 
     # ---------------------------------------------------------------- requests
@@ -121,10 +133,13 @@ class ConfusionScorer(Scorer):
     def _plan(self, videos: ItemVideos) -> tuple[list[Segment], list[ClipRequest], list[TextRequest],
                                                   TextRequest, ClipRequest]:
         segs = self._segments(videos)
-        seg_clips = [ClipRequest(self.encoder, (s.ref,), "middle", self.segment_frames) for s in segs]
+        protocol = self.protocol
+        prep = protocol.request_preprocess
+        seg_clips = [ClipRequest(self.encoder, (s.ref,), protocol.sampling, self.segment_frames, preprocess=prep)
+                     for s in segs]
         seg_texts = [TextRequest(self.encoder, s.prompt) for s in segs]
         g_text = TextRequest(self.encoder, self.global_prompt(videos))
-        g_clip = ClipRequest(self.encoder, tuple(videos.scenes), "middle", VIDEO_CLIP_FRAMES)
+        g_clip = ClipRequest(self.encoder, tuple(videos.scenes), protocol.sampling, VIDEO_CLIP_FRAMES, preprocess=prep)
         return segs, seg_clips, seg_texts, g_text, g_clip
 
     def requests(self, videos: ItemVideos) -> list[Request]:

@@ -8,6 +8,13 @@ default ``i3d-k400``), ``fvd_videomae`` the VideoMAE-v2 ViT-g features of conten
 (Ge et al., CVPR 2024). Each needs a reference file (``--fvd-reference`` /
 ``--fvd-videomae-reference``) made with the same extractor, weights and protocol.
 
+Conventions of the cited tools (options; recorded in the config and, for the resize, in the reference
+file's clip protocol): ``--fvd-resize plain`` resizes without antialiasing as the content-debiased-FVD
+package does (``antialias``, mvbench's default, antialiases); ``--fvd-cov-ddof 0`` uses that package's
+covariance with divisor n (``1``, the default: divisor n - 1, as ``numpy.cov``, pytorch-fid and
+StyleGAN-V). The paper presets set them (``docs/protocols.md``); the bootstrap replicates of the CI keep
+the divisor n - 1 for the generated set.
+
 Aggregate: the squared Fréchet distance (:func:`metrics.frechet_distance`) between the Gaussian
 fit of all generated clips (suite order, so any sharding gives the same numbers) and the
 reference; a percentile 95% CI from resampling generated clips with replacement
@@ -26,15 +33,18 @@ from typing import Any
 
 import numpy as np
 
-from metrics import GaussianStats, frechet_distance, frechet_distance_bootstrap
+from metrics import GaussianStats, covariance_with_ddof, frechet_distance, frechet_distance_bootstrap
 from mvbench.errors import MvbenchError
 from mvbench.fvd_reference import (
+    FVD_RESIZES,
     ReferenceStats,
     canonical_extractor,
     check_compatible,
     clip_protocol,
     extractor_info,
+    fvd_frame_preprocess,
     load_reference,
+    protocol_with_resize,
 )
 from mvbench.scorers.base import ClipRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer
 from mvbench.stats import DECIMALS
@@ -56,7 +66,8 @@ class _MetricSetup:
     reference_path: str
 
     def request(self, scene) -> ClipRequest:
-        return ClipRequest(self.extractor, (scene,), "first", self.protocol["num_frames"], self.protocol["stride"])
+        return ClipRequest(self.extractor, (scene,), "first", self.protocol["num_frames"], self.protocol["stride"],
+                           preprocess=fvd_frame_preprocess(self.protocol.get("resize", "antialias")))
 
     @property
     def frames_needed(self) -> int:
@@ -97,10 +108,12 @@ class FVDScorer(Scorer):
                        help=f"bootstrap replicates for the FVD CI (default: --bootstrap, at most "
                             f"{LARGE_SET_REPLICATES} when clips and dimension both exceed {LARGE_SET}); 0: no CI, "
                             "and only sufficient statistics (sums) travel between processes and shards")
+        add_convention_arguments(g)
 
     def __init__(self, options: dict | None = None):
         super().__init__(options)
         self.stride = int(self.options.get("fvd_stride") or 1)
+        self.resize, self.cov_ddof = fvd_conventions(self.options)
         self.setups: dict[str, _MetricSetup] = {}
         for metric in _requested_metrics(self.options):
             self.setups[metric] = self._setup(metric)
@@ -115,7 +128,7 @@ class FVDScorer(Scorer):
         option = _REFERENCE_OPTION[metric]
         path = self.options.get(option)
         preprocess, weights_sha256 = extractor_info(extractor)
-        protocol = clip_protocol(preprocess, self.stride)
+        protocol = protocol_with_resize(clip_protocol(preprocess, self.stride), self.resize)
         try:
             if not path:
                 flag = "--" + option.replace("_", "-")
@@ -156,6 +169,8 @@ class FVDScorer(Scorer):
     def config(self) -> dict:
         return {
             "stride": self.stride,
+            "resize": self.resize,
+            "cov_ddof": self.cov_ddof,
             "min_clips": self.options.get("fvd_min_clips"),
             "metrics": {
                 m: {"extractor": s.extractor, "protocol": s.protocol, "reference": s.reference_path,
@@ -257,7 +272,8 @@ class FVDScorer(Scorer):
                 warnings.append(f"{setup.metric} from {count} {label} clips (< {min_clips}) is unreliable: "
                                 "the covariance is under-determined and the value is biased upward; compare only "
                                 "with numbers from sets of the same size")
-        value = frechet_distance(stats.mean(), stats.covariance(), ref.mean(), ref.covariance())
+        value = frechet_distance(stats.mean(), covariance_with_ddof(stats, self.cov_ddof), ref.mean(),
+                                 covariance_with_ddof(ref, self.cov_ddof))
         return summary | {"mean": round(value, DECIMALS), "bootstrap_resamples": 0,
                           "unreliable": n < min_clips or ref.count < min_clips, "warnings": warnings}
 
@@ -292,8 +308,8 @@ class FVDScorer(Scorer):
             return self._summary_from_stats(setup, GaussianStats.from_features(features), short)
         n_boot = self._replicates(n, ref.dim)
         generated = GaussianStats.from_features(features)
-        mu_ref, sigma_ref = ref.mean(), ref.covariance()
-        value = frechet_distance(generated.mean(), generated.covariance(), mu_ref, sigma_ref)
+        mu_ref, sigma_ref = ref.mean(), covariance_with_ddof(ref, self.cov_ddof)
+        value = frechet_distance(generated.mean(), covariance_with_ddof(generated, self.cov_ddof), mu_ref, sigma_ref)
         reps = frechet_distance_bootstrap(features, mu_ref, sigma_ref, n_boot=n_boot, seed=seed)
         lo, hi = np.percentile(reps, [2.5, 97.5])
         return summary | {
@@ -304,3 +320,29 @@ class FVDScorer(Scorer):
             "unreliable": n < min_clips or ref.count < min_clips,
             "warnings": warnings,
         }
+
+
+def add_convention_arguments(group) -> None:
+    """The ``--fvd-resize`` and ``--fvd-cov-ddof`` flags (conventions of the cited FVD tools)."""
+    group.add_argument("--fvd-resize", choices=FVD_RESIZES, default=None,
+                       help="frame resizing of the FVD clips: antialias (default) or plain (bilinear without "
+                            "antialiasing, as the content-debiased-FVD package); the reference must use the same")
+    group.add_argument("--fvd-cov-ddof", type=int, choices=(0, 1), default=None,
+                       help="covariance divisor n - DDOF: 1 (default, numpy.cov / pytorch-fid / StyleGAN-V) or 0 "
+                            "(the content-debiased-FVD package)")
+
+
+def fvd_conventions(options: Mapping[str, Any]) -> tuple[str, int]:
+    """``(resize, cov_ddof)`` from the options, defaults ``("antialias", 1)``; bad values are errors.
+
+    >>> fvd_conventions({}), fvd_conventions({"fvd_resize": "plain", "fvd_cov_ddof": "0"})
+    (('antialias', 1), ('plain', 0))
+    """
+    resize = options.get("fvd_resize") or "antialias"
+    if resize not in FVD_RESIZES:
+        raise MvbenchError(f"--fvd-resize {resize!r} is not one of {', '.join(FVD_RESIZES)}")
+    raw = options.get("fvd_cov_ddof")
+    ddof = 1 if raw is None else int(raw)
+    if ddof not in (0, 1):
+        raise MvbenchError(f"--fvd-cov-ddof must be 0 or 1, got {raw!r}")
+    return resize, ddof

@@ -1,5 +1,8 @@
 """Decoding with PyAV. Frames come out as uint8 RGB ``[N, H, W, 3]``; nothing is re-encoded.
 
+Paths ``mem://...`` name in-memory videos of the Python API (:mod:`mvbench.video.memory`); every
+function here answers them from that registry first.
+
 Errors (unreadable container, no video stream, fewer frames than the index asked for) are raised
 as :class:`~mvbench.errors.VideoDecodeError` naming the file, so that the runner can record them
 as a per-item failure.
@@ -13,6 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from mvbench.errors import VideoDecodeError
+from mvbench.video import memory
+from mvbench.video.memory import is_memory_path
 
 TRUNCATED_HINT = "the end of the file is missing (an interrupted copy or export?); re-export or copy it again"
 
@@ -41,6 +46,8 @@ def _open(path: str | Path):
 
 def count_frames(path: str | Path) -> int:
     """Number of frames actually decodable (decodes the whole stream; exact, unlike metadata)."""
+    if is_memory_path(path):
+        return memory.probe(path).num_frames
     import av
 
     container = _open(path)
@@ -71,6 +78,8 @@ def probe(path: str | Path, exact: bool = False) -> VideoInfo:
     ``truncated``. ``exact`` decodes every frame and uses that count (and reports a shortfall the same
     way); a container that records no count is always decoded.
     """
+    if is_memory_path(path):
+        return memory.probe(path)
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -106,6 +115,8 @@ def av_errors() -> tuple[type[BaseException], ...]:
 
 def decode_frames(path: str | Path, indices: list[int]):
     """Frames at ``indices`` (any order, repeats allowed) as uint8 ``[len(indices), H, W, 3]``."""
+    if is_memory_path(path):
+        return memory.decode(path, indices)
     import av
 
     if not indices:

@@ -1,4 +1,5 @@
-"""Frame tensors: the single uint8 -> float conversion, antialiased resizing, clip preprocessing."""
+"""Frame tensors: the single uint8 -> float conversion, mvbench's default (antialiased) resizing, clip
+preprocessing."""
 
 from __future__ import annotations
 
@@ -19,9 +20,11 @@ def to_float(frames: torch.Tensor) -> torch.Tensor:
 
 
 def resize(frames: torch.Tensor, size: int) -> torch.Tensor:
-    """Resize float ``[N, 3, H, W]`` to ``[N, 3, size, size]`` (bilinear with antialiasing, the full
-    frame squashed to a square as ViCLIP's and cd-fvd's preprocessing do; no crop). Values are
-    clamped back to [0, 1]."""
+    """Resize float ``[N, 3, H, W]`` to ``[N, 3, size, size]``: mvbench's default, bilinear **with**
+    antialiasing, the full frame squashed to a square (no crop), values clamped back to [0, 1]. The
+    originals differ: InternVid's demo and the cd-fvd package squash without antialiasing, InternVid's
+    evaluation code squashes bicubically, VBench resizes the shorter side and crops; their protocols are
+    in :mod:`mvbench.video.protocols` and the FVD scorer's ``--fvd-resize plain``."""
     if frames.shape[-2:] == (size, size):
         return frames
     out = F.interpolate(frames, size=(size, size), mode="bilinear", antialias=True, align_corners=False)

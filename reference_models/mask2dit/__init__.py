@@ -20,6 +20,7 @@ from .masks import (
     get_rule,
     group_visibility,
 )
+from .official import load_transformer_folder, read_transformer_folder
 from .processor import Mask2DiTAttnProcessor
 from .samplers import denoise_scenes, extend_scenes, generate_scenes
 from .training import (
@@ -36,6 +37,6 @@ __all__ = [
     "SceneLayout", "TrainingStepOutput", "allowed_pairs", "attention_blocks", "build_block_mask", "chosen_backend",
     "conditional_scene_mask", "dense_mask", "dense_masked_attention", "denoise_scenes", "extend_scenes",
     "flex_attention_available", "flex_masked_attention", "generate_scenes", "get_rule", "group_visibility",
-    "grouped_attention", "masked_attention", "masked_scene_loss", "noisy_scene_inputs", "resolve_backend",
-    "training_step",
+    "grouped_attention", "load_transformer_folder", "masked_attention", "masked_scene_loss", "noisy_scene_inputs",
+    "read_transformer_folder", "resolve_backend", "training_step",
 ]

@@ -7,8 +7,8 @@ Inputs are per scene: latents ``[B, F_i, C, H, W]`` (diffusers' CogVideoX layout
 (``positions``), runs every block with per-scene AdaLN conditioning and the Mask²DiT attention processor,
 and returns the per-scene outputs (v-predictions for the CogVideoX checkpoints), each ``[B, F_i, C, H, W]``.
 
-Supported checkpoints: CogVideoX 1.0 (``THUDM/CogVideoX-2b``: sin-cos positions; ``THUDM/CogVideoX-5b``:
-rotary positions). CogVideoX 1.5 (temporal patching), learned positional embeddings and ``ofs`` conditioning
+Supported checkpoints: the released Mask²DiT transformer (CogVideoX-5B based, ``official.py``) and CogVideoX
+1.0 (``THUDM/CogVideoX-2b``: sin-cos positions; ``THUDM/CogVideoX-5b``: rotary positions). CogVideoX 1.5 (temporal patching), learned positional embeddings and ``ofs`` conditioning
 (image-to-video models) are refused with a clear error.
 """
 
@@ -23,19 +23,9 @@ from torch.utils.checkpoint import checkpoint
 from .block_forward import multi_scene_block_forward
 from .layout import SceneLayout
 from .masks import DEFAULT_VARIANT, MaskRule, get_rule
-from .positions import rotary_video_positions, sincos_video_positions
+from .positions import DEFAULT_TEMPORAL_POSITIONS, rotary_video_positions, sincos_video_positions
 from .processor import Mask2DiTAttnProcessor
 from .scene_modulation import scene_affine, token_ranges
-
-
-def _require_diffusers():
-    try:
-        from diffusers import CogVideoXTransformer3DModel
-    except ImportError:
-        from mvbench.errors import MissingExtraError
-
-        raise MissingExtraError("The Mask²DiT reference model", "models", "diffusers") from None
-    return CogVideoXTransformer3DModel
 
 
 class MultiSceneTransformer(nn.Module):
@@ -43,7 +33,8 @@ class MultiSceneTransformer(nn.Module):
 
     ``variant``: mask variant ``"v1"``..``"v5"`` (Table 2; default v2) or a ``MaskRule``.
     ``backend``: ``"auto"`` (FlexAttention on CUDA, grouped attention otherwise), ``"flex"``, ``"grouped"``
-    or ``"dense"``. ``temporal_positions``: ``"continuous"`` or ``"per_scene"`` (see ``positions``).
+    or ``"dense"``. ``temporal_positions``: ``"official"`` (the released code's scheme, default),
+    ``"continuous"`` or ``"per_scene"`` (see ``positions``).
     """
 
     def __init__(
@@ -51,7 +42,7 @@ class MultiSceneTransformer(nn.Module):
         transformer,
         variant: str | MaskRule = DEFAULT_VARIANT,
         backend: str = "auto",
-        temporal_positions: str = "continuous",
+        temporal_positions: str = DEFAULT_TEMPORAL_POSITIONS,
     ):
         super().__init__()
         config = transformer.config
@@ -69,22 +60,28 @@ class MultiSceneTransformer(nn.Module):
 
     @classmethod
     def from_pretrained(cls, path: str, subfolder: str | None = "transformer", torch_dtype: torch.dtype | None = None,
-                        **kwargs) -> MultiSceneTransformer:
-        """Load a local diffusers CogVideoX folder (e.g. a ``THUDM/CogVideoX-2b`` snapshot) and wrap it.
+                        variant: str | MaskRule | None = None, **kwargs) -> MultiSceneTransformer:
+        """Load a local transformer folder strictly and wrap it: the released Mask²DiT checkpoint
+        (``MultiPromptCogVideoXTransformer3DModel``, see ``official``) or a diffusers CogVideoX folder (e.g. a
+        ``THUDM/CogVideoX-2b`` snapshot).
 
         ``subfolder="transformer"`` for a full pipeline folder, ``None`` for a transformer-only folder.
-        ``kwargs`` go to ``MultiSceneTransformer`` (variant, backend, temporal_positions).
+        ``variant`` defaults to the folder's ``attn_msk_version`` (the released one: 2), else v2. ``kwargs``
+        go to ``MultiSceneTransformer`` (backend, temporal_positions).
         """
-        model_class = _require_diffusers()
-        try:
-            transformer = model_class.from_pretrained(path, subfolder=subfolder, torch_dtype=torch_dtype)
-        except OSError as error:
+        from pathlib import Path
+
+        from .official import load_transformer_folder
+
+        folder = Path(path) / subfolder if subfolder else Path(path)
+        if not (folder / "config.json").is_file():
             raise FileNotFoundError(
-                f"no CogVideoX transformer found in {path!r} (subfolder {subfolder!r}): download "
-                f"THUDM/CogVideoX-2b or -5b there first (huggingface-cli download THUDM/CogVideoX-2b --local-dir "
-                f"{path}), or pass subfolder=None for a transformer-only folder ({error})"
-            ) from error
-        return cls(transformer, **kwargs)
+                f"no transformer config.json in {folder}: download the released Mask2DiT checkpoint "
+                f"(huggingface-cli download qth/Mask2DiT) or THUDM/CogVideoX-2b / -5b there first, or pass "
+                f"subfolder=None for a transformer-only folder"
+            )
+        transformer, info = load_transformer_folder(folder, dtype=torch_dtype)
+        return cls(transformer, variant or info.variant or DEFAULT_VARIANT, **kwargs)
 
     @property
     def config(self):
@@ -130,7 +127,8 @@ class MultiSceneTransformer(nn.Module):
         text = model.patch_embed.text_proj(torch.cat(prompt_embeds, dim=1))
         video = torch.cat([self._patchify(x) for x in latents], dim=1)
         if model.patch_embed.use_positional_embeddings:
-            positions = sincos_video_positions(model, frames, height, width, self.temporal_positions, video.device)
+            positions = sincos_video_positions(model, frames, height, width, self.temporal_positions, video.device,
+                                               text_tokens=sum(p.shape[1] for p in prompt_embeds))
             video = video + positions.to(video.dtype)[None]
         tokens = model.embedding_dropout(torch.cat([text, video], dim=1))
         text, video = tokens[:, :text.shape[1]], tokens[:, text.shape[1]:]

@@ -6,6 +6,7 @@ From "Frame-Level Captions for Long Video Generation with Complex Multi Scenes",
 - :mod:`.diffusion_forcing` -- per-frame noise levels for training and the inference progress matrix;
 - :mod:`.training` -- one Diffusion Forcing flow-matching training step;
 - :mod:`.samplers` -- ``plain``, ``pmwd``, ``sliding``, ``fifo`` behind one interface;
+- :mod:`.solvers` -- noise ladders (ours or a diffusers scheduler's) and per-frame Euler / UniPC steps;
 - :mod:`.prompts` -- frame-level prompts of a suite item or an expanded global prompt -> latent frames;
 - :mod:`.wan_denoiser` -- diffusers' ``WanTransformer3DModel`` as a frame-captioned denoiser.
 
@@ -35,6 +36,7 @@ from reference_models.pmwd.samplers import (
     SlidingWindowSampler,
     create_sampler,
 )
+from reference_models.pmwd.solvers import EulerSolver, FlowSchedule, SolverConfig, UniPCSolver
 from reference_models.pmwd.training import diffusion_forcing_step
 
 __all__ = [
@@ -42,13 +44,17 @@ __all__ = [
     "CountingDenoiser",
     "Denoiser",
     "DenoiserStats",
+    "EulerSolver",
     "FIFOSampler",
+    "FlowSchedule",
     "FrameLevelCrossAttnProcessor",
     "FramePromptPlan",
     "LongVideoSampler",
     "PMWDSampler",
     "PlainSampler",
     "SlidingWindowSampler",
+    "SolverConfig",
+    "UniPCSolver",
     "create_sampler",
     "diffusion_forcing_step",
     "flow_sigmas",

@@ -2,9 +2,10 @@
 
 ``noise`` is ``(C, L, H, W)`` (the initial latent of all ``L`` latent frames), ``caption_ids`` ``(L,)``
 gives each latent frame its own caption (frame-level prompts, Sec. 4.2) and the result is the clean
-latent video ``(C, L, H, W)`` for the VAE. All samplers share the flow-matching ladder
-``flow_sigmas(num_steps, shift)`` and the per-frame Euler rule, so they can be swapped by name with
-:func:`create_sampler`:
+latent video ``(C, L, H, W)`` for the VAE. All samplers share a noise ladder (a :class:`FlowSchedule`:
+``flow_sigmas(num_steps, shift)`` by default, or a diffusers scheduler's own) and a per-frame solver
+(``solver="euler"`` or ``"unipc"``, see :mod:`~reference_models.pmwd.solvers`), so they can be swapped
+by name with :func:`create_sampler`:
 
 - ``plain``: ordinary synchronous sampling of one window (``L == W``);
 - ``pmwd``: Parallel Multi-Window Denoising (Sec. 4.4): ``K`` overlapping windows denoised in one
@@ -24,7 +25,8 @@ import torch
 
 from reference_models.pmwd.denoiser import Denoiser
 from reference_models.pmwd.diffusion_forcing import progress_matrix
-from reference_models.pmwd.flow_matching import add_flow_noise, euler_update, flow_sigmas, sigma_to_timestep
+from reference_models.pmwd.flow_matching import NUM_TRAIN_TIMESTEPS, add_flow_noise
+from reference_models.pmwd.solvers import FlowSchedule, SolverConfig, as_solver_config
 from reference_models.pmwd.windowed_denoising import denoise_through_windows
 from reference_models.pmwd.windows import band_window_starts, pmwd_window_starts
 
@@ -43,20 +45,36 @@ def _check_inputs(noise: torch.Tensor, caption_ids: torch.Tensor, window: int) -
 
 @dataclass
 class LongVideoSampler(ABC):
-    """Common settings: ``num_steps`` Euler steps on ``flow_sigmas(num_steps, shift)``;
+    """Common settings: ``num_steps`` steps on ``flow_sigmas(num_steps, shift)``, or on ``schedule`` (a
+    :class:`FlowSchedule` such as ``FlowSchedule.from_diffusers(wan_scheduler, steps)``, which then sets
+    ``num_steps``); ``solver``: ``"euler"``, ``"unipc"`` or a :class:`SolverConfig`;
     ``window`` = model window in latent frames (``None``: ``denoiser.window``)."""
 
     num_steps: int = 50
     shift: float = 5.0
     window: int | None = None
+    solver: str | SolverConfig = "euler"
+    schedule: FlowSchedule | None = None
 
     name = "base"
+
+    def __post_init__(self) -> None:
+        self.solver = as_solver_config(self.solver)
+        if self.schedule is not None:
+            self.num_steps = self.schedule.num_steps
 
     def window_for(self, denoiser: Denoiser) -> int:
         return int(self.window or denoiser.window)
 
+    def schedule_for_run(self) -> FlowSchedule:
+        """``schedule`` if given, else ``flow_sigmas(num_steps, shift)`` (sigma_0 just below 1 for UniPC)."""
+        if self.schedule is not None:
+            return self.schedule
+        return FlowSchedule.linear(self.num_steps, self.shift, first_sigma_below_one=self.solver.name == "unipc")
+
     def sigmas(self) -> torch.Tensor:
-        return flow_sigmas(self.num_steps, self.shift)
+        """The ``N + 1`` sigmas of the ladder in use."""
+        return self.schedule_for_run().sigmas
 
     def __call__(self, denoiser: Denoiser, noise: torch.Tensor, caption_ids: torch.Tensor) -> torch.Tensor:
         window = self.window_for(denoiser)
@@ -68,25 +86,34 @@ class LongVideoSampler(ABC):
     def sample(self, denoiser: Denoiser, noise: torch.Tensor, caption_ids: torch.Tensor, window: int) -> torch.Tensor:
         """Generate ``(C, L, H, W)`` clean latents from ``noise`` (inputs already checked)."""
 
+    def synchronous(self, denoiser: Denoiser, x: torch.Tensor, ids: torch.Tensor, schedule: FlowSchedule,
+                    context: torch.Tensor | None = None, context_timestep: float = 0.0) -> torch.Tensor:
+        """``N`` synchronous solver steps of the frames ``x`` ``(C, M, H, W)`` with a fresh solver state, after
+        optional fixed ``context`` frames ``(C, c, H, W)`` held at ``context_timestep``; ``ids`` covers context
+        and new frames. One window forward per step."""
+        frames = x.shape[1]
+        n_ctx = 0 if context is None else context.shape[1]
+        solver = self.solver.build(schedule)
+        moving = torch.ones(frames, dtype=torch.bool)
+        for i in range(schedule.num_steps):
+            step = torch.full((frames,), i)
+            t = torch.cat([torch.full((n_ctx,), float(context_timestep)), schedule.timestep_at(step)])[None]
+            window_latents = x if context is None else torch.cat([context, x], dim=1)
+            v = denoiser(window_latents[None], t, ids[None])[0][:, n_ctx:]
+            x = solver.step(x, v, step, moving)
+        return x
+
 
 @dataclass
 class PlainSampler(LongVideoSampler):
-    """Synchronous sampling of exactly one window: ``x <- x + (sigma_{i+1} - sigma_i) v(x, sigma_i)``."""
+    """Synchronous sampling of exactly one window (Euler: ``x <- x + (sigma_{i+1} - sigma_i) v(x, sigma_i)``)."""
 
     name = "plain"
 
     def sample(self, denoiser: Denoiser, noise: torch.Tensor, caption_ids: torch.Tensor, window: int) -> torch.Tensor:
         if noise.shape[1] != window:
             raise ValueError(f"the plain sampler generates one window ({window} latent frames), got {noise.shape[1]}")
-        sigmas = self.sigmas()
-        x = noise
-        frames = noise.shape[1]
-        for i in range(self.num_steps):
-            sigma_now = sigmas[i].expand(frames)
-            t = sigma_to_timestep(sigma_now).to(torch.float32)[None]
-            v = denoiser(x[None], t, caption_ids[None])[0]
-            x = euler_update(x, v, sigma_now, sigmas[i + 1].expand(frames), frame_dim=1)
-        return x
+        return self.synchronous(denoiser, noise, caption_ids, self.schedule_for_run())
 
 
 @dataclass
@@ -119,8 +146,10 @@ class PMWDSampler(LongVideoSampler):
             busy = moving_sum[starts_t + window] > moving_sum[starts_t]
             return starts_t[busy].tolist()
 
-        progress = progress_matrix(num_frames, self.num_steps, self.step_size)
-        return denoise_through_windows(denoiser, noise, caption_ids, self.sigmas(), progress, plan, window)
+        schedule = self.schedule_for_run()
+        progress = progress_matrix(num_frames, schedule.num_steps, self.step_size)
+        return denoise_through_windows(denoiser, noise, caption_ids, schedule, progress, plan, window,
+                                       self.solver.build(schedule))
 
 
 @dataclass
@@ -147,8 +176,10 @@ class FIFOSampler(LongVideoSampler):
             frames = moving.nonzero().flatten()
             return band_window_starts(int(frames[0]), int(frames[-1]) + 1, num_frames, window)
 
-        progress = progress_matrix(num_frames, self.num_steps, self.step_size)
-        return denoise_through_windows(denoiser, noise, caption_ids, self.sigmas(), progress, plan, window)
+        schedule = self.schedule_for_run()
+        progress = progress_matrix(num_frames, schedule.num_steps, self.step_size)
+        return denoise_through_windows(denoiser, noise, caption_ids, schedule, progress, plan, window,
+                                       self.solver.build(schedule))
 
 
 @dataclass
@@ -158,7 +189,7 @@ class SlidingWindowSampler(LongVideoSampler):
     Each chunk's window ends at its last new frame; the ``W - M`` frames before the chunk are the
     already generated clean latents re-noised once to ``context_sigma``
     (``(1 - s) x0 + s eps``, fresh ``eps`` from ``seed``) and held at timestep ``1000 * s``, while
-    the new frames go from noise to clean in ``num_steps`` synchronous steps. ``new_frames``:
+    the new frames go from noise to clean in ``num_steps`` synchronous solver steps. ``new_frames``:
     ``None`` = ``W // 2``.
     """
 
@@ -175,12 +206,10 @@ class SlidingWindowSampler(LongVideoSampler):
             raise ValueError(f"new_frames must be between 1 and the window ({window}), got {chunk}")
         if not 0.0 <= self.context_sigma < 1.0:
             raise ValueError(f"context_sigma must be in [0, 1), got {self.context_sigma}")
-        sigmas = self.sigmas()
+        schedule = self.schedule_for_run()
         generator = torch.Generator(device="cpu").manual_seed(self.seed)
         out = noise.clone()
-        out[:, :window] = PlainSampler(self.num_steps, self.shift, window).sample(
-            denoiser, noise[:, :window], caption_ids[:window], window
-        )
+        out[:, :window] = self.synchronous(denoiser, noise[:, :window], caption_ids[:window], schedule)
         done = window
         while done < num_frames:
             end = min(done + chunk, num_frames)
@@ -190,14 +219,8 @@ class SlidingWindowSampler(LongVideoSampler):
             eps = torch.randn(ctx_clean.shape, generator=generator, dtype=ctx_clean.dtype).to(ctx_clean.device)
             ctx_sigma = torch.full((n_ctx,), self.context_sigma, dtype=torch.float64)
             ctx = add_flow_noise(ctx_clean, eps, ctx_sigma, frame_dim=1)
-            x = noise[:, done:end]
-            ids = caption_ids[start:end][None]
-            for i in range(self.num_steps):
-                sig = torch.cat([ctx_sigma, sigmas[i].expand(end - done)])
-                t = sigma_to_timestep(sig).to(torch.float32)[None]
-                v = denoiser(torch.cat([ctx, x], dim=1)[None], t, ids)[0][:, n_ctx:]
-                x = euler_update(x, v, sigmas[i].expand(end - done), sigmas[i + 1].expand(end - done), frame_dim=1)
-            out[:, done:end] = x
+            out[:, done:end] = self.synchronous(denoiser, noise[:, done:end], caption_ids[start:end], schedule,
+                                                context=ctx, context_timestep=NUM_TRAIN_TIMESTEPS * self.context_sigma)
             done = end
         return out
 

@@ -6,7 +6,9 @@ reference-segment scheme, and noise ``eps``:
     x_t   = (1 - sigma_bf) * x0 + sigma_bf * eps          (per latent frame)
     loss  = mean || v_theta(x_t, 1000 * sigma, c) - (eps - x0) ||^2
 
-Any training loop can call :func:`diffusion_forcing_step` and back-propagate the returned loss.
+Any training loop can call :func:`diffusion_forcing_step` and back-propagate the returned loss. The
+prediction is always the model's own conditional velocity: classifier-free guidance is a sampling-time
+device and is never applied in training (``WanFrameDenoiser.predict`` ignores the negative prompt).
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ def diffusion_forcing_step(
 ) -> TrainingStep:
     """Sample per-frame noise levels, noise ``x0`` and return the velocity MSE.
 
-    ``model(x_t, timesteps (B, F), caption_ids (B, F)) -> v`` (e.g. ``WanFrameDenoiser.predict``).
+    ``model(x_t, timesteps (B, F), caption_ids (B, F)) -> v`` (e.g. ``WanFrameDenoiser.predict``); an object
+    with a ``predict`` method (a ``WanFrameDenoiser`` itself) is called through ``predict``, which never applies
+    classifier-free guidance, so the loss is the same with or without negative embeddings set.
     ``step_size`` bounds the noise-level difference of neighbouring frames (0: synchronous);
     ``shift`` maps the uniform level ``u`` through the schedule shift (1: none).
     """
@@ -61,6 +65,7 @@ def diffusion_forcing_step(
         noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0.device, x0.dtype)
     x_t, target = flow_matching_targets(x0, noise, sigmas)
     timesteps = sigma_to_timestep(sigmas).to(device=x0.device, dtype=torch.float32)
-    prediction = model(x_t, timesteps, caption_ids.to(x0.device))
+    predict = model.predict if callable(getattr(model, "predict", None)) else model
+    prediction = predict(x_t, timesteps, caption_ids.to(x0.device))
     loss = torch.mean((prediction.float() - target.float()) ** 2)
     return TrainingStep(loss, sigmas)

@@ -77,11 +77,18 @@ def _require_diffusers():
 
 
 def build_random_wan(config: dict, seed: int = 0, dtype: torch.dtype = torch.float32, device: str = "cpu"):
-    """A ``WanTransformer3DModel`` with random weights (tests, benchmarks)."""
+    """A ``WanTransformer3DModel`` with random weights (tests, benchmarks).
+
+    On an accelerator the weights are initialised there (fast for the 1.3B model; its random stream differs from
+    the CPU's, so the values depend on the device); the global random state is left as it was.
+    """
     diffusers = _require_diffusers()
-    with torch.random.fork_rng(devices=[]):
+    device = torch.device(device)
+    fork = {"devices": []} if device.type == "cpu" else {"devices": [device], "device_type": device.type}
+    with torch.random.fork_rng(**fork):
         torch.manual_seed(seed)
-        model = diffusers.WanTransformer3DModel(**config)
+        with device:
+            model = diffusers.WanTransformer3DModel(**config)
     model = model.to(device)
     if dtype != torch.float32:
         # as from_pretrained(torch_dtype=...) does: cast, but keep the float32-sensitive modules in float32
@@ -93,7 +100,9 @@ def build_random_wan(config: dict, seed: int = 0, dtype: torch.dtype = torch.flo
 
 
 def load_wan_transformer(path: str | Path, dtype: torch.dtype = torch.bfloat16, device: str = "cpu"):
-    """Load a Wan transformer from a local diffusers folder (the pipeline folder or its ``transformer``)."""
+    """Load a Wan transformer from a local diffusers folder (the pipeline folder or its ``transformer``), strictly
+    (every key and shape checked, float32-pinned modules kept in float32; see ``reference_models.diffusers_loading``).
+    """
     diffusers = _require_diffusers()
     path = Path(path).expanduser()
     if not path.exists():
@@ -101,9 +110,10 @@ def load_wan_transformer(path: str | Path, dtype: torch.dtype = torch.bfloat16, 
             f"Wan weights folder {path} does not exist; download Wan-AI/Wan2.1-T2V-1.3B-Diffusers "
             "(e.g. `huggingface-cli download Wan-AI/Wan2.1-T2V-1.3B-Diffusers --local-dir DIR`) and pass DIR"
         )
-    sub = "transformer" if (path / "transformer").is_dir() else None
-    model = diffusers.WanTransformer3DModel.from_pretrained(path, subfolder=sub, torch_dtype=dtype)
-    return model.to(device).eval()
+    from reference_models.diffusers_loading import load_diffusers_model
+
+    folder = path / "transformer" if (path / "transformer").is_dir() else path
+    return load_diffusers_model(diffusers.WanTransformer3DModel, folder, dtype).to(device).eval()
 
 
 def encode_prompts_umt5(prompts: list[str], tokenizer, text_encoder, max_length: int = WAN_TEXT_LENGTH) -> torch.Tensor:
@@ -169,10 +179,23 @@ class WanFrameDenoiser:
 
     @torch.no_grad()
     def __call__(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor) -> torch.Tensor:
-        return self.predict(latents, timesteps, caption_ids)
+        """Sampling: the (classifier-free guided, when negative embeddings are set) velocity under ``no_grad``."""
+        return self.velocity(latents, timesteps, caption_ids, guidance=self.uses_guidance)
 
     def predict(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor) -> torch.Tensor:
-        """The velocity with autograd enabled (training); ``__call__`` is the same under ``no_grad``."""
+        """Training: the conditional velocity with autograd enabled, never guided.
+
+        Classifier-free guidance is a sampling-time combination of two predictions; the flow-matching loss
+        (``training.diffusion_forcing_step``) must see the model's own conditional output, so this ignores
+        ``negative_embeds`` and ``guidance_scale``.
+        """
+        return self.velocity(latents, timesteps, caption_ids, guidance=False)
+
+    def velocity(self, latents: torch.Tensor, timesteps: torch.Tensor, caption_ids: torch.Tensor,
+                 guidance: bool) -> torch.Tensor:
+        """``v_cond``, or with ``guidance`` ``v_neg + g (v_cond - v_neg)`` (negative rows in the same forward)."""
+        if guidance and not self.uses_guidance:
+            raise ValueError("guidance needs negative_embeds and guidance_scale != 1")
         check_denoiser_inputs(latents, timesteps, caption_ids)
         caption_ids = caption_ids.to("cpu", torch.long)
         if int(caption_ids.min()) < 0 or int(caption_ids.max()) >= self.caption_embeds.shape[0]:
@@ -184,7 +207,7 @@ class WanFrameDenoiser:
         context, local_index = self._row_contexts(caption_ids)
         x = latents.to(self.device, self.dtype)
         t = timesteps.to(self.device, torch.float32)
-        if self.uses_guidance:
+        if guidance:
             count = context.shape[1] // self.negative_embeds.shape[0]
             neg = self.negative_embeds[None, None].expand(batch, count, -1, -1)
             context = torch.cat([context, neg.flatten(1, 2)])
@@ -194,7 +217,7 @@ class WanFrameDenoiser:
             self._forward(x[i:j], t[i:j], context[i:j], local_index[i:j])
             for i, j in _chunks(x.shape[0], self.max_batch)
         ]).float()
-        if self.uses_guidance:
+        if guidance:
             cond, neg = out[:batch], out[batch:]
             out = neg + self.guidance_scale * (cond - neg)
         return out.to(latents.device, latents.dtype)

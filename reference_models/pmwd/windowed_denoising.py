@@ -4,11 +4,12 @@ At iteration ``r`` of a progress matrix ``P`` (:func:`~reference_models.pmwd.dif
 the frames with ``P[r, f] > P[r-1, f]`` move one step, from ``sigma[P[r-1, f]]`` to ``sigma[P[r, f]]``.
 A window plan chooses which windows of ``W`` frames the model sees; all of them go through the
 denoiser as one batch, each frame's velocity is the mean over the windows covering it, and every
-moving frame takes the Euler step with that mean:
+moving frame takes one solver step with that mean (one solver state for the whole sequence):
 
-    x_f <- x_f + (sigma[P[r, f]] - sigma[P[r-1, f]]) * mean_{k covers f} v_k(f)
+    x_f <- solver(x_f, mean_{k covers f} v_k(f), step P[r-1, f] -> P[r, f])
 
-For the Euler rule this equals averaging the windows' updated latents after each step (Sec. 4.4).
+With the Euler solver, ``x_f + (sigma[P[r, f]] - sigma[P[r-1, f]]) * mean v``, this equals averaging the
+windows' updated latents after each step (Sec. 4.4); for UniPC see :mod:`~reference_models.pmwd.solvers`.
 A moving frame that no window covers is an error, never silently skipped.
 """
 
@@ -19,7 +20,7 @@ from collections.abc import Callable
 import torch
 
 from reference_models.pmwd.denoiser import Denoiser
-from reference_models.pmwd.flow_matching import euler_update, sigma_to_timestep
+from reference_models.pmwd.solvers import FlowSchedule, FrameSolver
 from reference_models.pmwd.windows import average_window_predictions, gather_windows, window_frame_index
 
 #: given the iteration and the (L,) bool mask of moving frames, the window starts to evaluate
@@ -30,16 +31,18 @@ def denoise_through_windows(
     denoiser: Denoiser,
     latents: torch.Tensor,
     caption_ids: torch.Tensor,
-    sigmas: torch.Tensor,
+    schedule: FlowSchedule,
     progress: torch.Tensor,
     plan: WindowPlan,
     window: int,
+    solver: FrameSolver,
     on_iteration: Callable[[int, list[int]], None] | None = None,
 ) -> torch.Tensor:
     """Run ``progress`` over ``latents`` ``(C, L, H, W)`` and return the final latents.
 
-    ``caption_ids`` ``(L,)``; ``sigmas`` the ``N + 1`` ladder; ``progress`` ``(R + 1, L)`` with
-    values in ``0..N`` starting at all 0 (the latents are then pure noise at ``sigma_0``).
+    ``caption_ids`` ``(L,)``; ``schedule`` the ``N``-step ladder; ``progress`` ``(R + 1, L)`` with values
+    in ``0..N`` starting at all 0 (the latents are then pure noise at ``sigma_0``), each column rising by at
+    most 1 per iteration; ``solver`` the state of this run (``SolverConfig.build(schedule)``).
     """
     num_frames = latents.shape[1]
     if progress.shape[1] != num_frames or caption_ids.shape != (num_frames,):
@@ -47,7 +50,8 @@ def denoise_through_windows(
             f"progress {tuple(progress.shape)} and caption_ids {tuple(caption_ids.shape)} must have "
             f"one column/entry per latent frame ({num_frames})"
         )
-    sigmas = sigmas.to(torch.float64)
+    if progress.shape[0] > 1 and int((progress[1:] - progress[:-1]).max()) > 1:
+        raise ValueError("a progress matrix may move a frame by at most one step per iteration")
     for r in range(1, progress.shape[0]):
         before, after = progress[r - 1], progress[r]
         moving = after > before
@@ -55,15 +59,14 @@ def denoise_through_windows(
             continue
         starts = plan(r, moving)
         index = window_frame_index(starts, window)
-        timesteps = sigma_to_timestep(sigmas[before])[index].to(torch.float32)
+        timesteps = schedule.timestep_at(before)[index]
         velocity = denoiser(gather_windows(latents, index), timesteps, caption_ids[index])
         mean, count = average_window_predictions(velocity, index, num_frames)
         uncovered = moving & (count == 0)
         if bool(uncovered.any()):
             frames = uncovered.nonzero().flatten().tolist()
             raise RuntimeError(f"iteration {r}: frames {frames} move but no window covers them (window plan bug)")
-        sigma_to = torch.where(moving, sigmas[after], sigmas[before])
-        latents = euler_update(latents, mean, sigmas[before], sigma_to, frame_dim=1)
+        latents = solver.step(latents, mean, before, moving)
         if on_iteration is not None:
             on_iteration(r, starts)
     return latents

@@ -8,8 +8,8 @@ import pytest
 
 from mvbench.cli import main
 from mvbench.errors import SuiteError
+from mvbench.importers.vbench import load_vbench_suite
 from mvbench.suite import load_suite
-from mvbench.vbench_loader import load_vbench_suite
 
 # made-up prompts in the VBench-2.0 file layouts
 LONG = ("A lighthouse keeper climbs the spiral stairs at dusk, lights the lamp, then watches a storm roll in "
@@ -126,3 +126,15 @@ def test_bom_crlf_text_folders_and_non_utf8_files(tmp_path, capsys):
     # the CLI reports them as errors (exit 2), not tracebacks
     assert main(["import-vbench", str(folder), "--out", str(tmp_path / "s.json")]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_import_command_family_and_old_alias_write_the_same_suite(tmp_path):
+    prompts = tmp_path / "Complex_Plot.txt"
+    prompts.write_text("A fox crosses a frozen river.\nA kite rises over a beach.\n", encoding="utf-8")
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    assert main(["import", "vbench", str(prompts), "--out", str(new)]) == 0
+    assert main(["import-vbench", str(prompts), "--out", str(old)]) == 0
+    assert new.read_text(encoding="utf-8") == old.read_text(encoding="utf-8")
+    assert load_suite(new).ids == ["Complex_Plot-000", "Complex_Plot-001"]
+    with pytest.raises(SystemExit):  # argparse: unknown format
+        main(["import", "no-such-format", str(prompts), "--out", str(new)])

@@ -17,6 +17,10 @@ Annotation files are UTF-8 JSON (a byte-order mark is accepted).
 Bank portraits become the item's ``characters[NAME].portraits`` (absolute paths), with names made as
 MovieBench's script makes them (file stem, ``_`` -> space; for ``ACTOR-CHARACTER`` folders the part
 after the first ``-``).
+
+The test split: MovieBench publishes its split as ``data_split.json``, ``{"Train": [movie, ...], "Test":
+[movie, ...]}`` (6 test movies, the ones whose shot annotations were corrected by hand, Sec. 3.4);
+:func:`read_split` reads it and ``load_moviebench(..., movies=read_split(path, "Test"))`` keeps those movies.
 """
 
 from __future__ import annotations
@@ -131,6 +135,26 @@ def _shot_files(root: Path) -> dict[str, list[Path]]:
             movie = parse_shot_filename(path.name)[0] if path.parent == root else path.parent.name
             groups.setdefault(movie, []).append(path)
     return groups
+
+
+def read_split(path: str | Path, split: str = "Test") -> list[str]:
+    """The movies of one split of MovieBench's ``data_split.json`` (split names compared case-insensitively)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise MvbenchError(f"{path}: not a readable MovieBench split file ({exc})",
+                           hint='expected data_split.json: {"Train": [...], "Test": [...]}') from None
+    if not isinstance(data, dict):
+        raise MvbenchError(f"{path}: a MovieBench split file is a JSON object {{split name: [movie, ...]}}")
+    by_lower = {str(k).lower(): k for k in data}
+    key = by_lower.get(split.lower())
+    if key is None:
+        raise MvbenchError(f"{path}: no split {split!r}", hint="splits in the file: " + ", ".join(map(str, data)))
+    movies = data[key]
+    if not isinstance(movies, list) or not movies or not all(isinstance(m, str) and m for m in movies):
+        raise MvbenchError(f"{path}: split {key!r} must be a non-empty list of movie folder names")
+    return list(dict.fromkeys(movies))
 
 
 def load_moviebench(annotations: str | Path, bank: str | Path | None = None, *, suite_name: str = "moviebench",

@@ -177,7 +177,7 @@ def vbench_suite_dict(prompts: list[VBenchPrompt], name: str, dimension: str | N
         raise SuiteError(f"{side_source}: keys {sorted(side)[:10]} match no prompt index (0-{len(prompts) - 1}) "
                          f"or item id (e.g. {items[0]['id']!r})")
     return {"suite": name, "version": "vbench2",
-            "description": f"VBench-2.0 prompts ({tag}), imported by mvbench import-vbench", "items": items}
+            "description": f"VBench-2.0 prompts ({tag}), imported by mvbench import vbench", "items": items}
 
 
 def load_vbench_suite(path: str | Path, dimension: str | None = None, frame_prompts: str | Path | None = None,

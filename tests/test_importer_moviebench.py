@@ -8,7 +8,12 @@ import pytest
 from PIL import Image
 
 from mvbench.errors import MvbenchError
-from mvbench.moviebench_loader import link_submission, load_moviebench, parse_shot_filename, parse_timestamp
+from mvbench.importers.moviebench import (
+    link_submission,
+    load_moviebench,
+    parse_shot_filename,
+    parse_timestamp,
+)
 from mvbench.suite import load_suite
 
 
@@ -130,3 +135,26 @@ def test_non_ascii_movie_names_get_unique_recognisable_ids(tmp_path):
     alone = tmp_path / "alone"
     _shot(alone / "Amélie", "Amélie_00.00.01.000-00.00.02.000.json", ["A"], "p")
     assert load_moviebench(alone)["items"][0]["id"] == "Amelie"
+
+
+def test_test_split_from_data_split_json(dataset, tmp_path):
+    from mvbench.cli import main
+    from mvbench.importers.moviebench import read_split
+
+    ann = dataset / "ann"
+    _shot(ann / "0001_American_Beauty", "0001_American_Beauty_00.00.43.459-00.00.43.636.json", ["Lester"], "x")
+    split = tmp_path / "data_split.json"  # MovieBench's published layout
+    split.write_text(json.dumps({"Train": ["0001_American_Beauty"], "Test": ["1004_Juno"]}), encoding="utf-8")
+    assert read_split(split) == ["1004_Juno"] and read_split(split, "train") == ["0001_American_Beauty"]
+    out = tmp_path / "test_split.json"
+    assert main(["import", "moviebench", str(ann), "--split", str(split), "--out", str(out)]) == 0
+    assert load_suite(out).ids == ["1004_Juno"]
+    # --movies and --split together keep the movies in both
+    assert main(["import", "moviebench", str(ann), "--split", str(split), "--split-name", "Train",
+                 "--movies", "1004_Juno,0001_American_Beauty", "--out", str(out)]) == 0
+    assert load_suite(out).ids == ["0001_American_Beauty"]
+    with pytest.raises(MvbenchError, match=r"(?s)no split .Val.*splits in the file: Train, Test"):
+        read_split(split, "Val")
+    split.write_text(json.dumps({"Test": ["1004_Juno", "1017_Bad_Santa"]}), encoding="utf-8")
+    with pytest.raises(MvbenchError, match="1017_Bad_Santa"):
+        load_moviebench(ann, movies=read_split(split))

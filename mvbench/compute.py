@@ -8,7 +8,8 @@ GPU path: decoding runs in a thread pool ahead of the encoder (a bounded prefetc
 ``non_blocking``, and the host waits for batch ``b``'s features only after batch ``b + 1`` has been
 launched, so the GPU does not sit idle at a batch or chunk boundary. On CUDA the clip frames travel
 as uint8 and are resized and normalised on the GPU (``preprocess_device`` "cuda", part of the cache
-key); with ``--decoder torchcodec-cuda`` they are decoded there too.
+key) unless the request carries a clip protocol's preprocessing (then it runs on the CPU, in the
+decoding threads); with ``--decoder torchcodec-cuda`` they are decoded there too.
 
 A file that cannot be decoded maps its requests to the :class:`~mvbench.errors.VideoDecodeError`
 instead of raising, so that the runner fails that item only.

@@ -8,6 +8,9 @@ three stages through the runner's own code path (``mvbench.compute.compute_reque
 * ``end-to-end``: both, as ``mvbench evaluate`` runs them.
 
 ViCLIP-L/14 is built at real size with random weights (timing does not depend on the values).
+Clips cycle over ``--videos`` files, and the decode plan decodes each file once per chunk for all the
+clips taken from it, so ``end-to-end`` with few files is optimistic; ``benchmarks/gpu_all.py`` times one
+file per clip, as a real submission has.
 
     python benchmarks/encode_throughput.py                      # CPU, few clips
     python benchmarks/encode_throughput.py --device cuda --clips 600 --batch-size 64

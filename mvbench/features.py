@@ -1,9 +1,12 @@
-"""On-disk feature cache: one ``.npy`` file per encoded clip, keyed by what determines it.
+"""On-disk feature cache: one ``.npy`` file per encoded clip or prompt, keyed by what determines it.
 
-The key is the sha256 of (video file content hashes, frame ranges, sampling, encoder name,
-encoder weights sha256, preprocessing (the encoder's, and a clip protocol's when the request carries one), numeric precision: bf16 autocast on CUDA vs fp32 on CPU). A re-run, or a run resumed after a crash, reloads every
-clip that finished and encodes only the rest. Files are written atomically, so a killed run leaves
-no half-written entry.
+A clip's key is the sha256 of (video file content hashes, frame ranges, sampling, encoder name,
+encoder weights sha256, preprocessing (the encoder's, and a clip protocol's when the request carries
+one), numeric precision: bf16 autocast on CUDA vs fp32 on CPU, and,
+when not the defaults, the decoding backend and the device frames were resized on). A prompt's key
+is the sha256 of (encoder name, weights sha256, tokenizer and its context length, precision, text).
+A re-run, or a run resumed after a crash, reloads every clip and prompt that finished and encodes only
+the rest. Files are written atomically, so a killed run leaves no half-written entry.
 """
 
 from __future__ import annotations
@@ -39,7 +42,10 @@ def content_hash(path: str | Path) -> str:
     return _HASH_MEMO[key]
 
 
-def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int, precision: str = "fp32") -> str:
+def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int, precision: str = "fp32", *,
+             decoder: str = "pyav", preprocess_device: str = "cpu") -> str:
+    """Cache key of one clip feature (see the module doc). ``decoder`` and ``preprocess_device`` enter
+    the key only when they differ from the defaults, so caches written before they existed stay valid."""
     payload = {
         "precision": precision,
         "videos": [[content_hash(v.path), v.start, v.end] for v in req.videos],
@@ -48,9 +54,45 @@ def clip_key(req: ClipRequest, encoder_desc: dict, num_frames: int, precision: s
         "stride": req.stride,
         "encoder": {k: encoder_desc.get(k) for k in ("name", "weights_sha256", "preprocess")},
     }
+    if decoder != "pyav":
+        payload["decoder"] = decoder
+    if preprocess_device != "cpu":
+        payload["preprocess_device"] = preprocess_device
     if req.preprocess is not None:  # a clip protocol's own resizing and normalisation
         payload["frame_preprocess"] = req.preprocess.as_dict()
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def tokenizer_settings(encoder) -> dict:
+    """What determines how ``encoder`` tokenizes a prompt: tokenizer class and context length (plus the
+    tokenizer's own ``name`` or ``vocab_size`` when it has one)."""
+    tok = getattr(encoder, "tokenizer", None)
+    out = {"class": type(tok).__name__ if tok is not None else None,
+           "context_length": getattr(encoder, "context_length", None)}
+    for attr in ("name", "name_or_path", "vocab_size"):
+        value = getattr(tok, attr, None)
+        if isinstance(value, (str, int)):
+            out[attr] = value
+    return out
+
+
+def text_key(text: str, encoder_desc: dict, tokenizer: dict, precision: str = "fp32") -> str:
+    """Cache key of one prompt embedding: encoder name, weights sha256, tokenizer settings, precision, text.
+
+    >>> desc = {"name": "tiny", "weights_sha256": "ab"}
+    >>> tok = {"class": "ViclipTokenizer", "context_length": 32}
+    >>> text_key("a cat", desc, tok) == text_key("a cat", desc, tok) != text_key("a dog", desc, tok)
+    True
+    >>> text_key("a cat", desc, tok) != text_key("a cat", desc, {**tok, "context_length": 77})
+    True
+    """
+    payload = {"kind": "text", "precision": precision, "text": text, "tokenizer": tokenizer,
+               "encoder": {k: encoder_desc.get(k) for k in ("name", "weights_sha256")}}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+#: suffix of the cache folder holding an encoder's prompt embeddings (``root/<encoder>.text/...``)
+TEXT_SUFFIX = ".text"
 
 
 class FeatureCache:

@@ -25,6 +25,14 @@ from mvbench.errors import ConfigError
 from mvbench.protocols import PROTOCOLS
 
 SHORT_SCENE_POLICIES = ("fail", "pad")
+#: frame decoding backends (see :mod:`mvbench.video.backends`)
+DECODERS = ("pyav", "torchcodec", "torchcodec-cuda")
+
+def _check_shard(value: str) -> None:
+    from mvbench.shards import check_shard
+
+    check_shard(value)
+
 
 #: options of the runner itself (scorers add theirs through ``Scorer.option_specs``)
 CORE_OPTIONS: tuple[Option, ...] = (
@@ -33,6 +41,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
     Option("device", None, "cpu, cuda, cuda:1 ... (default: cuda if available)", type=str),
     Option("batch_size", 16, "clips per encoder batch (does not change results)", check=positive),
     Option("num_workers", None, "decoding threads (default: min(8, cores))", type=int, check=positive),
+    Option("decoder", "pyav", "frame decoding backend: pyav (FFmpeg on the CPU), torchcodec (CPU) or "
+           "torchcodec-cuda (NVDEC on the GPU); needs `pip install torchcodec` and FFmpeg libraries for "
+           "the latter two", choices=DECODERS),
     Option("cache_dir", None, "feature cache folder (default $MVBENCH_HOME/features)", type=str),
     Option("no_cache", False, "do not read or write the feature cache"),
     Option("seed", 0, "bootstrap seed"),
@@ -42,6 +53,9 @@ CORE_OPTIONS: tuple[Option, ...] = (
     Option("chunk_items", 32, "items whose clips are decoded and encoded together", check=positive, cli=False),
     Option("limit", None, "score only the first N items of the suite (smoke runs)", type=int, check=positive),
     Option("progress", True, "show progress bars", cli=False),
+    Option("shard", None, "score only part K of N of the items (K from 0) and write partial results for "
+           "`mvbench merge` (job arrays; see docs/scaling.md)", type=str, metavar="K/N", check=_check_shard,
+           cli=False),
     Option("short_scenes", "fail", "a scene with fewer frames than a metric samples: fail its item (fail) or "
            "repeat frames and record a warning (pad)", choices=SHORT_SCENE_POLICIES),
     Option("protocol", None, "paper preset: sets the metrics (unless --metrics is given) and the options of that "
@@ -99,7 +113,7 @@ def resolve_options(options: dict | None) -> dict:
 
 
 #: options that change how a run goes, never its numbers (recorded under ``runtime``, not ``config``)
-RUNTIME_OPTIONS = ("batch_size", "num_workers", "cache_dir", "no_cache", "progress", "chunk_items")
+RUNTIME_OPTIONS = ("batch_size", "num_workers", "cache_dir", "no_cache", "progress", "chunk_items", "shard")
 
 
 def recorded_options(opts: dict, runtime: bool = False) -> dict:

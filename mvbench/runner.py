@@ -128,8 +128,15 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
     hard = max((s.frames_needed() for s in scorers if not s.can_pad), default=1)
     pad = opts["short_scenes"] == "pad"
     limit = opts["limit"]
+    rank, world = 0, 1
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # torchrun: each rank probes its own items, all see all
+        from mvbench.distributed import dist_info, gather_objects
+
+        rank, world = dist_info()
     resolution = submission.resolve(suite, exact=exact, min_frames=need, pad_min_frames=hard if pad else None,
-                                    limit=limit, progress=progress)
+                                    limit=limit, progress=progress and rank == 0,
+                                    part=(rank, world) if world > 1 else None,
+                                    gather=(lambda got: gather_objects(got, world)) if world > 1 else None)
     scope = list(suite.ids if limit is None else suite.ids[:limit])
     plan = RunPlan(opts, metrics, scorers, resolution, scope, preset=preset)
     plan.setup_errors = [str(e).split("\n")[0] for s in scorers for e in s.setup_errors]
@@ -163,20 +170,150 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
     return plan
 
 
+@dataclass
+class Part:
+    """What one process (or one ``--shard`` job) contributes to a run: per-item scores (payloads of
+    scorers with a :meth:`~mvbench.scorers.Scorer.partial` summary stripped), failures, those summaries,
+    the encoders used, truncated prompts and counters. Parts of any split finish into the same results."""
+
+    scores: dict[str, dict[str, ItemScore]] = field(default_factory=dict)
+    failures: dict[str, dict] = field(default_factory=dict)
+    #: scorer -> summaries of :meth:`Scorer.partial`, one per process that scored items
+    partials: dict[str, list] = field(default_factory=dict)
+    encoders: dict[str, dict] = field(default_factory=dict)
+    truncated: dict[str, set[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: Part) -> Part:
+        out = Part({**self.scores, **other.scores}, {**self.failures, **other.failures},
+                   {k: list(self.partials.get(k, [])) for k in self.partials}, {**self.encoders, **other.encoders},
+                   {k: set(v) for k, v in self.truncated.items()}, dict(self.counts))
+        for k, v in other.partials.items():
+            out.partials.setdefault(k, []).extend(v)
+        for k, v in other.truncated.items():
+            out.truncated.setdefault(k, set()).update(v)
+        for k, v in other.counts.items():
+            out.counts[k] = out.counts.get(k, 0) + v
+        return out
+
+
+def run_header(plan: RunPlan, suite: Suite, submission: Submission) -> dict:
+    """Everything :func:`finish_results` needs besides the parts (identical in every part of a run)."""
+    opts = plan.options
+    return {
+        "model": submission.describe(),
+        "suite": {"name": suite.name, "version": suite.version, "content_hash": suite.content_hash,
+                  "source": suite.source, "n_items": len(suite.items), "n_items_in_scope": len(plan.scope)},
+        "scope": list(plan.scope),
+        "config": run_config(plan),
+        "metrics": list(plan.metrics),
+        "item_warnings": {i: plan.item_warnings[i] for i in plan.scope if plan.item_warnings.get(i)},
+        "warnings": list(plan.warnings),
+        "device": str(opts["device"]),
+        "batch_size": int(opts["batch_size"]),
+        "runtime_options": recorded_options(opts, runtime=True),
+    }
+
+
+def finish_results(header: dict, parts: list[Part], scorers: list[Scorer], *, world_size: int = 1,
+                   extra_runtime: dict | None = None, options: dict | None = None) -> dict:
+    """Aggregate the parts of a run (processes, shards) into its results dict. Items are walked in suite
+    order whatever the split, so the numbers equal a single-process run's. ``options``: the run's resolved
+    options (for the weights' calibration notes)."""
+    from mvbench.results import build_results
+
+    part = Part()
+    for p in parts:
+        part = part.merge(p)
+    metrics = header["metrics"]
+    seed = int(header["config"]["seed"])
+    ordered = [i for i in header["scope"] if i in part.scores]
+    summary: dict[str, dict] = {}
+    for s in scorers:
+        per_item = {i: part.scores[i][s.name] for i in ordered}
+        if s.name in part.partials:
+            got = s.aggregate_partials(per_item, part.partials[s.name], seed=seed)
+        else:
+            got = s.aggregate(per_item, seed=seed)
+        for name, value in got.items():
+            if name in metrics or METRIC_TO_SCORER.get(name) is None:
+                summary[name] = value
+    for name in metrics:
+        summary.setdefault(name, {"mean": None, "ci95": None, "n": 0, "higher_is_better": True, "std": None})
+
+    items_out = {}
+    item_warnings = header["item_warnings"]
+    for i in ordered:
+        vals: dict[str, float] = {}
+        details: dict[str, Any] = {}
+        for sname, sc in part.scores[i].items():
+            vals.update({k: v for k, v in sc.values.items() if k in summary})
+            if sc.details:
+                details[sname] = sc.details
+        items_out[i] = {"scores": vals, "details": details}
+        if item_warnings.get(i):
+            items_out[i]["warnings"] = item_warnings[i]
+
+    truncated = {k: len(v) for k, v in sorted(part.truncated.items())}
+    warnings = list(header["warnings"])
+    if item_warnings:
+        warnings.append(f"{len(item_warnings)} item(s) have warnings (see items.ITEM.warnings and failures)")
+    if any(truncated.values()):
+        warnings.append("distinct prompts truncated to the text encoder's context (the encoder reads only "
+                        f"their start): {truncated}")
+    runtime = {"world_size": world_size, "batch_size": header["batch_size"], **part.counts,
+               **(extra_runtime or {}), "options": header["runtime_options"]}
+    notes = _weights_calibration(scorers, options or {}, part.encoders)
+    return build_results(
+        model=header["model"], suite=header["suite"], encoders=part.encoders, config=header["config"],
+        metrics=summary, items=items_out,
+        failures={i: part.failures[i] for i in header["scope"] if i in part.failures}, device=header["device"],
+        warnings=warnings, calibration=notes,
+    ) | {"truncated_prompts": truncated, "runtime": runtime}
+
+
+#: raw frames (uint8, FrameRequest results) a chunk of items may hold before its items are scored
+FRAME_BUDGET_BYTES = 2 * 2**30
+
+
+def chunk_size(plan: RunPlan, submission: Submission, items: list[str]) -> int:
+    """Items decoded and encoded together: ``chunk_items``, fewer when the items' raw-frame requests
+    (frame metrics reading every frame at native size) would hold more than :data:`FRAME_BUDGET_BYTES`."""
+    from mvbench.scorers import FrameRequest
+
+    size = {str(submission.root / rel): info.width * info.height * 3 for rel, info in plan.resolution.infos.items()}
+    per_item = 0
+    for i in items:
+        per_item = max(per_item, sum(r.num_frames * size.get(r.video.path, 0) for r in plan.item_requests[i]
+                                     if isinstance(r, FrameRequest)))
+    chunk = max(1, int(plan.options["chunk_items"]))
+    return max(1, min(chunk, FRAME_BUDGET_BYTES // per_item)) if per_item else chunk
+
+
+def shard_items(scope: list[str], shard: tuple[int, int] | None) -> list[str]:
+    """The items of part ``K`` of ``N`` (``--shard K/N``): every N-th item of the scope from the K-th.
+
+    >>> shard_items(["a", "b", "c", "d", "e"], (1, 2))
+    ['b', 'd']
+    """
+    return list(scope) if shard is None else list(scope)[shard[0]::shard[1]]
+
+
 def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | None = None,
                    options: dict | None = None, *, encoders: dict | None = None, plan: RunPlan | None = None) -> dict:
-    """Evaluate ``submission`` on ``suite`` and return the results dict (see :mod:`mvbench.results`).
+    """Evaluate ``submission`` on ``suite`` and return the results dict (see :mod:`mvbench.results`), or,
+    with the ``shard`` option, the partial results of that part (see :mod:`mvbench.shards`).
 
     ``encoders`` may supply prebuilt encoders by name (tests, notebooks); ``plan`` a plan already made
     by :func:`plan_run` with the same arguments.
     """
     from tqdm import tqdm
 
-    from mvbench.compute import ComputeStats, EncoderPool, compute_requests
+    from mvbench.compute import ComputePipeline, ComputeStats, EncoderPool
     from mvbench.distributed import dist_info, gather_objects
     from mvbench.features import FeatureCache
-    from mvbench.results import build_results
     from mvbench.scorers import ClipRequest
+    from mvbench.shards import parse_shard
     from mvbench.weights import mvbench_home
 
     if plan is None:
@@ -185,100 +322,71 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
     opts, metrics, scorers = plan.options, plan.metrics, plan.scorers
     resolution = plan.resolution
     rank, world = dist_info()
+    shard = parse_shard(opts.get("shard"))
+    part_items = shard_items(plan.scope, shard)
 
     failures: dict[str, dict] = {}
-    for i, p in plan.blocking.items():
-        stage = "plan" if p.kind == "cannot_plan" else "input"
-        failures[i] = {"stage": stage, "kind": p.kind, "file": p.file, "error": p.message}
+    for i in part_items[rank::world]:
+        p = plan.blocking.get(i)
+        if p is not None:
+            stage = "plan" if p.kind == "cannot_plan" else "input"
+            failures[i] = {"stage": stage, "kind": p.kind, "file": p.file, "error": p.message}
 
-    mine = [i for i in plan.scope if i in plan.item_requests][rank::world]
+    mine = [i for i in part_items[rank::world] if i in plan.item_requests]
     pool = EncoderPool(opts["device"], encoders)
     cache = FeatureCache(None if opts["no_cache"] else (opts["cache_dir"] or mvbench_home() / "features"))
     stats = ComputeStats()
     scores: dict[str, dict[str, ItemScore]] = {}
-    local_failures: dict[str, dict] = {}
-    chunk = max(1, int(opts["chunk_items"]))
     item_requests = plan.item_requests
+    chunk = chunk_size(plan, submission, mine)
     n_clips = sum(isinstance(r, ClipRequest) for i in mine for r in item_requests[i])
     bar = tqdm(total=n_clips, unit="clip", desc=f"{submission.model} [{suite.name}]",
                disable=not opts["progress"] or rank != 0, dynamic_ncols=True)
+    chunks = [mine[start:start + chunk] for start in range(0, len(mine), chunk)]
+    pipeline = ComputePipeline(opts, encoders=pool, cache=cache, stats=stats, progress=bar)
     try:
-        for start in range(0, len(mine), chunk):
-            ids = mine[start:start + chunk]
-            got = compute_requests([r for i in ids for r in item_requests[i]], opts, encoders=pool, cache=cache,
-                                   stats=stats, progress=bar)
+        for ids, got in zip(chunks, pipeline.run([r for i in ids for r in item_requests[i]] for ids in chunks)):
             for i in ids:
                 bad = next((got[r] for r in item_requests[i] if isinstance(got.get(r), Exception)), None)
                 if bad is not None:
-                    local_failures[i] = {"stage": "decode", "kind": getattr(bad, "kind", "unreadable"),
-                                         "file": _rel(bad, submission), "error": str(bad).split("\n")[0]}
+                    failures[i] = {"stage": "decode", "kind": getattr(bad, "kind", "unreadable"),
+                                   "file": _rel(bad, submission), "error": str(bad).split("\n")[0]}
                     continue
                 try:
                     scores[i] = {s.name: s.score(resolution.items[i], got) for s in scorers}
                 except (WeightsMissingError, MissingExtraError):
                     raise  # the run's set-up is incomplete: stop at once, for every item alike
                 except (ValueError, MvbenchError) as exc:
-                    local_failures[i] = {"stage": "score", "kind": "error", "file": None, "error": str(exc)}
+                    failures[i] = {"stage": "score", "kind": "error", "file": None, "error": str(exc)}
     finally:
         bar.close()
 
-    gathered = gather_objects((scores, local_failures, pool.describe(), pool.truncated_texts(), stats), world)
+    local = Part(failures=failures, encoders=pool.describe(), truncated=pool.truncated_texts(),
+                 counts={"clips_encoded": stats.clips_encoded, "clips_from_cache": stats.clips_cached,
+                         "texts_encoded": stats.texts_encoded, "texts_from_cache": stats.texts_cached,
+                         "files_decoded": stats.decode.files_decoded,
+                         "files_decoded_by_seeking": stats.decode.seeks})
+    stripped: set[str] = set()
+    for s in scorers:
+        state = s.partial({i: sc[s.name] for i, sc in scores.items()})
+        if state is not None:
+            local.partials[s.name] = [state]
+            stripped.add(s.name)
+    local.scores = {i: {n: (ItemScore(sc.values, sc.details) if n in stripped else sc) for n, sc in per.items()}
+                    for i, per in scores.items()}
+
+    gathered = gather_objects(local, world)
     if rank != 0:
         return {}
-    all_scores: dict[str, dict[str, ItemScore]] = {}
-    encoder_desc: dict[str, dict] = {}
-    truncated_texts: dict[str, set[str]] = {}
-    for sc, fl, desc, trunc, _st in gathered:
-        all_scores.update(sc)
-        failures.update(fl)
-        encoder_desc.update(desc)
-        for k, texts in trunc.items():
-            truncated_texts.setdefault(k, set()).update(texts)
-    truncated = {k: len(v) for k, v in sorted(truncated_texts.items())}
-    ordered = [i for i in suite.ids if i in all_scores]
+    header = run_header(plan, suite, submission)
+    if shard is not None:
+        from mvbench.shards import partial_results
 
-    summary: dict[str, dict] = {}
-    for s in scorers:
-        per_item = {i: all_scores[i][s.name] for i in ordered}
-        for name, value in s.aggregate(per_item, seed=int(opts["seed"])).items():
-            if name in metrics or METRIC_TO_SCORER.get(name) is None:
-                summary[name] = value
-    for name in metrics:
-        summary.setdefault(name, {"mean": None, "ci95": None, "n": 0, "higher_is_better": True, "std": None})
-
-    items_out = {}
-    for i in ordered:
-        vals: dict[str, float] = {}
-        details: dict[str, Any] = {}
-        for sname, sc in all_scores[i].items():
-            vals.update({k: v for k, v in sc.values.items() if k in summary})
-            if sc.details:
-                details[sname] = sc.details
-        items_out[i] = {"scores": vals, "details": details}
-        if plan.item_warnings.get(i):
-            items_out[i]["warnings"] = plan.item_warnings[i]
-
-    warnings = list(plan.warnings)
-    n_warned = sum(1 for i in plan.scope if plan.item_warnings.get(i))
-    if n_warned:
-        warnings.append(f"{n_warned} item(s) have warnings (see items.ITEM.warnings and failures)")
-    if any(truncated.values()):
-        warnings.append("distinct prompts truncated to the text encoder's context (the encoder reads only "
-                        f"their start): {truncated}")
-    config = run_config(plan)
-    weights_notes = weights_calibration(plan, encoder_desc)
-    runtime = {"world_size": world, "batch_size": int(opts["batch_size"]),
-               "clips_encoded": sum(g[4].clips_encoded for g in gathered),
-               "clips_from_cache": sum(g[4].clips_cached for g in gathered),
-               "options": recorded_options(opts, runtime=True)}
-    return build_results(
-        model=submission.describe(),
-        suite={"name": suite.name, "version": suite.version, "content_hash": suite.content_hash,
-               "source": suite.source, "n_items": len(suite.items), "n_items_in_scope": len(plan.scope)},
-        encoders=encoder_desc, config=config, metrics=summary, items=items_out,
-        failures={i: failures[i] for i in suite.ids if i in failures}, device=str(opts["device"]),
-        warnings=warnings, calibration=weights_notes,
-    ) | {"truncated_prompts": truncated, "runtime": runtime}
+        merged = Part()
+        for p in gathered:
+            merged = merged.merge(p)
+        return partial_results(header, merged, shard, world_size=world)
+    return finish_results(header, gathered, scorers, world_size=world, options=opts)
 
 
 def run_config(plan: RunPlan) -> dict:
@@ -301,9 +409,13 @@ def weights_calibration(plan: RunPlan, encoder_desc: dict[str, dict]) -> dict[st
     """Why the weight files the run's scorers loaded are not verified published checkpoints, per weights
     entry (see :func:`mvbench.encoders.base.weights_calibration`); entries of the encoders in
     ``encoder_desc`` are left out (their description carries their own calibration)."""
+    return _weights_calibration(plan.scorers, plan.options, encoder_desc)
+
+
+def _weights_calibration(scorers: list[Scorer], options: dict, encoder_desc: dict[str, dict]) -> dict[str, str]:
     from mvbench.encoders.base import weights_calibration as check
 
-    names = [n for s in plan.scorers for n in type(s).required_weights(plan.options)]
+    names = [n for s in scorers for n in type(s).required_weights(options)]
     own = {d.get("weights") for d in encoder_desc.values()} | set(encoder_desc)
     return check([n for n in names if n not in own])
 

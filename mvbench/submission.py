@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,22 @@ class Resolution:
 
     def item_problems(self, item_id: str) -> list[Problem]:
         return [p for p in self.problems if p.item == item_id]
+
+
+@dataclass
+class _ItemOutcome:
+    """What resolving one item found (gathered across ranks under torchrun)."""
+
+    videos: ItemVideos | None = None
+    problems: list[Problem] = field(default_factory=list)
+    infos: dict[str, VideoInfo] = field(default_factory=dict)
+
+
+def probe_workers(exact: bool = False) -> int:
+    """Threads that probe files: reading containers waits on storage more than on the CPU, so a few per
+    core (``exact`` decodes every frame: one per core)."""
+    cores = os.cpu_count() or 2
+    return max(1, min(64, cores if exact else 4 * cores))
 
 
 @dataclass
@@ -141,7 +159,9 @@ class Submission:
 
     # -- resolution ----------------------------------------------------------------------
     def resolve(self, suite: Suite, exact: bool = False, min_frames: int = 1, progress: bool = False,
-                pad_min_frames: int | None = None, limit: int | None = None) -> Resolution:
+                pad_min_frames: int | None = None, limit: int | None = None, *, workers: int | None = None,
+                part: tuple[int, int] | None = None,
+                gather: Callable[[list], list[list]] | None = None) -> Resolution:
         """Map every suite item to its scene videos, collecting every problem on the way.
 
         ``exact`` decodes every file to count its frames (``mvbench validate``); otherwise the
@@ -150,46 +170,32 @@ class Submission:
         blocks its item; with ``pad_min_frames`` set (the ``pad`` policy for short scenes) only scenes
         shorter than ``pad_min_frames`` block, and the others are ``short_scene`` warnings. ``limit``
         resolves only the first N items of the suite (the others are neither checked nor reported).
+
+        Files are probed in a pool of ``workers`` threads (default :func:`probe_workers`; PyAV releases
+        the GIL while it reads). With ``part=(rank, world)`` only the items ``rank::world`` are probed
+        here and ``gather`` (e.g. an all-gather across ranks) collects every part's per-item outcomes, so
+        each rank ends up with the complete resolution (problems in suite order, as a single process
+        finds them) having probed only its own files.
         """
+        items = list(suite.items if limit is None else suite.items[:limit])
+        mine = items if part is None else items[part[0]::part[1]]
+        outcomes = self._resolve_items(mine, exact, min_frames, pad_min_frames, workers, progress)
+        if gather is not None:
+            merged: dict[str, _ItemOutcome] = {}
+            for got in gather(outcomes):
+                merged.update(got)
+            outcomes = merged
         res = Resolution()
-        info_cache: dict[Path, VideoInfo | Problem] = {}
-
-        def info(item_id: str, path: Path) -> VideoInfo | None:
-            if path not in info_cache:
-                try:
-                    info_cache[path] = probe(path, exact=exact)
-                except VideoDecodeError as exc:
-                    info_cache[path] = Problem(exc.kind, item_id, self._rel(path), exc.message.split(": ", 1)[-1])
-            got = info_cache[path]
-            if isinstance(got, Problem):
-                res.problems.append(got)
-                return None
-            res.infos[self._rel(path)] = got
-            res.file_items[self._rel(path)] = item_id
-            return got
-
-        from tqdm import tqdm
-
-        items = suite.items if limit is None else suite.items[:limit]
-        for item in tqdm(items, desc=f"checking {self.root.name}", unit="item", disable=not progress,
-                         leave=False):
-            refs = self._resolve_item(item, info, res.problems)
-            if refs is None:
+        for item in items:
+            out = outcomes.get(item.id)
+            if out is None:
                 continue
-            blocking_min = min_frames if pad_min_frames is None else pad_min_frames
-            short = False
-            for k, r in enumerate(refs, start=1):
-                if r.num_frames < blocking_min:
-                    res.problems.append(Problem("too_few_frames", item.id, self._rel(Path(r.path)),
-                                                f"scene {k} has {r.num_frames} frame(s); the protocol samples "
-                                                f"{blocking_min}"))
-                    short = True
-                elif r.num_frames < min_frames:
-                    res.problems.append(Problem("short_scene", item.id, self._rel(Path(r.path)),
-                                                f"scene {k} has {r.num_frames} frame(s), fewer than the {min_frames} "
-                                                "the protocol samples; frames are repeated (--short-scenes pad)"))
-            if not short:
-                res.items[item.id] = ItemVideos(item, tuple(refs))
+            res.problems.extend(out.problems)
+            for rel, vi in out.infos.items():
+                res.infos[rel] = vi
+                res.file_items[rel] = item.id
+            if out.videos is not None:
+                res.items[item.id] = out.videos
 
         known = set(suite.ids)
         for child in sorted(self.root.iterdir()):
@@ -207,6 +213,80 @@ class Submission:
                                             f"submission.json lists an item that suite {suite.name!r} does not have"))
         self._check_consistency(res)
         return res
+
+    def _resolve_items(self, items: list, exact: bool, min_frames: int, pad_min_frames: int | None,
+                       workers: int | None, progress: bool) -> dict[str, _ItemOutcome]:
+        """Per item (in order): its videos or None, its problems, the infos of its files. Every file is
+        probed once, in parallel, before the items are put together."""
+        from tqdm import tqdm
+
+        paths: list[Path] = []
+
+        def collect(item_id: str, path: Path) -> None:
+            paths.append(path)
+            return None
+
+        for item in items:
+            self._resolve_item(item, collect, [])
+        probed: dict[Path, VideoInfo | VideoDecodeError] = {}
+
+        def one(path: Path) -> VideoInfo | VideoDecodeError:
+            try:
+                return probe(path, exact=exact)
+            except VideoDecodeError as exc:
+                return exc
+
+        unique = list(dict.fromkeys(paths))
+        n_workers = max(1, workers or probe_workers(exact))
+        bar = tqdm(total=len(unique), desc=f"checking {self.root.name}", unit="file", disable=not progress,
+                   leave=False)
+        try:
+            if n_workers == 1 or len(unique) < 2:
+                for path in unique:
+                    probed[path] = one(path)
+                    bar.update(1)
+            else:
+                with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="mvbench-probe") as pool:
+                    for path, got in zip(unique, pool.map(one, unique)):
+                        probed[path] = got
+                        bar.update(1)
+        finally:
+            bar.close()
+
+        outcomes: dict[str, _ItemOutcome] = {}
+        reported: dict[Path, Problem] = {}
+        for item in items:
+            out = _ItemOutcome()
+
+            def info(item_id: str, path: Path, out=out) -> VideoInfo | None:
+                got = probed[path]
+                if isinstance(got, VideoDecodeError):
+                    problem = reported.setdefault(path, Problem(got.kind, item_id, self._rel(path),
+                                                                got.message.split(": ", 1)[-1]))
+                    out.problems.append(problem)
+                    return None
+                out.infos[self._rel(path)] = got
+                return got
+
+            refs = self._resolve_item(item, info, out.problems)
+            outcomes[item.id] = out
+            if refs is None:
+                continue
+            blocking_min = min_frames if pad_min_frames is None else pad_min_frames
+            short = False
+            for k, r in enumerate(refs, start=1):
+                if r.num_frames < blocking_min:
+                    out.problems.append(Problem("too_few_frames", item.id, self._rel(Path(r.path)),
+                                                f"scene {k} has {r.num_frames} frame(s); the protocol samples "
+                                                f"{blocking_min}"))
+                    short = True
+                elif r.num_frames < min_frames:
+                    out.problems.append(Problem("short_scene", item.id, self._rel(Path(r.path)),
+                                                f"scene {k} has {r.num_frames} frame(s), fewer than the {min_frames} "
+                                                "the protocol samples; frames are repeated (--short-scenes pad)"))
+            if not short:
+                out.videos = ItemVideos(item, tuple(refs))
+        return outcomes
 
     def _resolve_item(self, item, info, problems: list[Problem]) -> list[VideoRef] | None:
         """The scene refs of one item, or None after recording why they cannot be had."""

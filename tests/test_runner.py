@@ -1,5 +1,6 @@
 """Runner: resume after a crash without re-encoding, batch-size independence, caching keys."""
 
+import numpy as np
 import pytest
 
 from mvbench.runner import run_evaluation
@@ -40,7 +41,7 @@ def test_resume_after_crash_reencodes_nothing_finished(demo_videos, demo_suite, 
         run_evaluation(demo_suite, sub, None, opts, encoders={"tiny": crashing})
     # chunk 1 (2 items x 3 scenes) finished in two batches (4 + 2 clips) before the "kill"
     assert crashing.batches == 2
-    assert len(list((tmp_path / "cache").rglob("*.npy"))) == 6
+    assert len(list((tmp_path / "cache" / "tiny").rglob("*.npy"))) == 6  # clip features (prompts: tiny.text)
 
     resumed = _CountingEncoder(tiny_encoder)
     res = run_evaluation(demo_suite, sub, None, opts, encoders={"tiny": resumed})
@@ -89,3 +90,28 @@ def test_results_file_records_provenance(demo_videos, demo_suite, tiny_encoder):
     assert res["config"]["scorers"]["consistency"]["encoder"] == "tiny"
     assert list(res["metrics"]) == ["visual_consistency"]
     assert res["model"]["name"] == "demo-procedural"
+
+
+def test_prompt_embeddings_are_cached_with_their_truncation_counts(tmp_path, tiny_encoder):
+    from mvbench.suite import parse_suite
+    from mvbench.video.write import write_video
+
+    long = "a very long prompt about many things " * 10
+    suite = parse_suite({"suite": "t", "version": "1",
+                         "items": [{"id": "a", "scenes": [{"prompt": long}, {"prompt": "short"}]}]})
+    frames = np.random.default_rng(0).integers(0, 255, (8, 32, 32, 3), dtype=np.uint8)
+    for k in (1, 2):
+        write_video(tmp_path / "v" / "a" / f"scene_{k}.mp4", frames, fps=8)
+    opts = {"encoder": "tiny", "cache_dir": str(tmp_path / "cache"), "progress": False}
+    first = run_evaluation(suite, Submission.open(tmp_path / "v"), None, opts, encoders={"tiny": tiny_encoder})
+    counting = _CountingEncoder(tiny_encoder)
+    texts = []
+    counting.encode_text = lambda prompts: texts.extend(prompts) or tiny_encoder.encode_text(prompts)
+    counting.truncated_texts = set()
+    counting.note_truncated = lambda p, f: counting.truncated_texts.update(t for t, c in zip(p, f) if c)
+    second = run_evaluation(suite, Submission.open(tmp_path / "v"), None, opts, encoders={"tiny": counting})
+    assert first["runtime"]["texts_encoded"] == 2 and second["runtime"]["texts_encoded"] == 0
+    assert second["runtime"]["texts_from_cache"] == 2 and texts == []
+    assert second["truncated_prompts"] == first["truncated_prompts"] == {"tiny": 1}
+    assert _scores(first) == _scores(second)
+    assert len(list((tmp_path / "cache" / "tiny.text").rglob("*.npy"))) == 2

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "import-vbench": "convert a VBench-2.0 prompt file into a suite (same as `mvbench import vbench`)",
     "import-moviebench": "convert MovieBench annotations into a suite (same as `mvbench import moviebench`)",
     "leaderboard": "render results files and published paper tables",
+    "merge": "combine the partial results of `evaluate --shard K/N` jobs into one results file",
     "report": "one results file -> a self-contained HTML report with keyframes per scene",
     "plot": "results files -> paper figures (radar, bars, strip, scene-distance) with matplotlib",
     "compare": "compare two results files; exit 1 on a regression beyond the thresholds",

@@ -8,7 +8,7 @@ import argparse
 
 from mvbench.config import add_options_to_parser
 
-RUN_OPTIONS = ("device", "batch_size", "num_workers", "cache_dir", "no_cache")
+RUN_OPTIONS = ("device", "batch_size", "num_workers", "decoder", "cache_dir", "no_cache")
 
 
 def _core(*names: str):

@@ -24,6 +24,10 @@ def register(sub) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing results file written with a different configuration")
     p.add_argument("--strict", action="store_true", help="exit 1 if any item in scope failed")
+    p.add_argument("--shard", default=None, metavar="K/N",
+                   help="score only part K of N (K = 0 .. N-1: items K, K+N, ...) and write partial results "
+                        "(default --out: results/MODEL__SUITE.partK-of-N.json); combine the N parts with "
+                        "`mvbench merge` (job arrays, see docs/scaling.md)")
     p.set_defaults(func=run)
 
 
@@ -33,10 +37,18 @@ def run(args: argparse.Namespace) -> int:
     from mvbench.suite import load_suite
 
     t0 = time.perf_counter()
+    options = options_from_args(args)
+    shard = None
+    if args.shard is not None:
+        from mvbench.shards import parse_shard
+
+        shard = parse_shard(args.shard)
+        options["shard"] = f"{shard[0]}/{shard[1]}"
     suite = load_suite(args.suite)
     submission = open_submission(args.videos)
     out = Path(args.out) if args.out else default_out_path(submission.model, suite.name)
-    options = options_from_args(args)
+    if shard is not None and not args.out:
+        out = out.with_name(f"{out.stem}.part{shard[0]}-of-{shard[1]}.json")
     metrics = metric_list(args.metrics)
 
     from mvbench.runner import check_weights_present
@@ -48,11 +60,26 @@ def run(args: argparse.Namespace) -> int:
     from mvbench.runner import plan_run, run_config, run_evaluation
 
     plan = plan_run(suite, submission, metrics, options, progress=sys.stderr.isatty())
-    check_output_path(out, overwrite=args.overwrite, model=submission.describe(), suite=suite,
-                      config=run_config(plan))  # fail now, not after an hour of encoding
+    if shard is not None:
+        from mvbench.shards import check_partial_output
+
+        check_partial_output(out, overwrite=args.overwrite, model=submission.describe(), suite=suite,
+                             config=run_config(plan), shard=shard)
+    else:
+        check_output_path(out, overwrite=args.overwrite, model=submission.describe(), suite=suite,
+                          config=run_config(plan))  # fail now, not after an hour of encoding
     results = run_evaluation(suite, submission, metrics, options, plan=plan)
     if not results:  # non-zero rank of a distributed run
         return 0
+    if shard is not None:
+        from mvbench.shards import write_partial
+
+        write_partial(out, results)
+        n_items = len(results["part"]["scores"])
+        print(f"shard {shard[0]}/{shard[1]}: {n_items} item(s) scored, {len(results['part']['failures'])} failed; "
+              f"partial results written to {out} ({time.perf_counter() - t0:.1f} s); combine all {shard[1]} "
+              f"parts with `mvbench merge PARTS --out results.json`")
+        return 1 if args.strict and results["part"]["failures"] else 0
     write_results(out, results)
     print(metrics_table(results))
     for w in results.get("warnings", []):

@@ -4,6 +4,7 @@ before spending GPU time. It reports exactly the problems that make ``evaluate``
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from mvbench.cli.common import add_scoring_arguments, metric_list, options_from_args
@@ -33,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     options = options_from_args(args)
     plan = plan_run(suite, sub, metric_list(args.metrics), options, exact=True, progress=sys.stderr.isatty(),
                     planning_only=True)
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: every rank checked its share; rank 0 reports all
+        return 0
     res = plan.resolution
     if args.min_frames is not None:
         from mvbench.submission import Problem

@@ -153,13 +153,38 @@ class InceptionI3d(nn.Module):
 
 
 def autocast_context(device: torch.device, precision: str):
-    """bf16 autocast on CUDA when ``precision == "bf16"``; a no-op otherwise."""
+    """bf16 autocast on CUDA when ``precision == "bf16"``; otherwise autocast off (also inside an
+    enclosing autocast region) and, on CUDA, TF32 off for convolutions and matrix products (true fp32)."""
     enabled = device.type == "cuda" and precision == "bf16"
+    if device.type == "cuda" and not enabled:
+        return _StrictFp32()
     return torch.autocast("cuda", dtype=torch.bfloat16, enabled=enabled)
 
 
+class _StrictFp32:
+    """Autocast disabled and TF32 off for the duration (restored after)."""
+
+    def __enter__(self):
+        self._autocast = torch.autocast("cuda", enabled=False)
+        self._autocast.__enter__()
+        self._saved = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        return self
+
+    def __exit__(self, *exc):
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = self._saved
+        return self._autocast.__exit__(*exc)
+
+
 class I3DEncoder(VideoEncoder):
-    """``i3d-k400``: 400-d Kinetics logits of 16-frame 224 x 224 clips in [-1, 1]."""
+    """``i3d-k400``: 400-d Kinetics logits of 16-frame 224 x 224 clips in [-1, 1].
+
+    Runs in true fp32 on CUDA by default (``precision="fp32"``: no autocast, no TF32): the logits are the
+    FVD features, whose covariance enters a matrix square root, and the published FVD pipelines
+    (StyleGAN-V's TorchScript I3D, cd-fvd) run I3D in fp32; bf16's 8-bit mantissa would add noise of about
+    0.4% to every logit and inflate the covariance. I3D is small (~13 M parameters), so fp32 costs little.
+    """
 
     name = "i3d-k400"
     weights_name = "i3d-k400"
@@ -168,7 +193,7 @@ class I3DEncoder(VideoEncoder):
     feature_dim = 400
 
     def __init__(self, module: nn.Module, weights_sha256: str | None = None,
-                 calibrated: bool = True, precision: str = "bf16"):
+                 calibrated: bool = True, precision: str = "fp32"):
         self.module = module.eval()
         for param in self.module.parameters():  # (ScriptModules have no requires_grad_())
             param.requires_grad_(False)
@@ -214,7 +239,7 @@ def load_i3d(path: str | Path, num_classes: int = 400) -> InceptionI3d:
     return model.eval()
 
 
-def build_i3d_k400(path: str | Path | None = None, precision: str = "bf16") -> I3DEncoder:
+def build_i3d_k400(path: str | Path | None = None, precision: str = "fp32") -> I3DEncoder:
     """``i3d-k400`` from the cache (or ``path``), hash recorded for results files."""
     from mvbench import weights
 
@@ -222,7 +247,7 @@ def build_i3d_k400(path: str | Path | None = None, precision: str = "bf16") -> I
     return I3DEncoder(load_i3d(path), weights.file_sha256(path), precision=precision)
 
 
-def build_i3d_torchscript(path: str | Path | None = None, precision: str = "bf16") -> I3DTorchScriptEncoder:
+def build_i3d_torchscript(path: str | Path | None = None, precision: str = "fp32") -> I3DTorchScriptEncoder:
     """``i3d-torchscript`` (StyleGAN-V ``i3d_torchscript.pt``) from the cache (or ``path``)."""
     from mvbench import weights
 

@@ -15,7 +15,10 @@ A residual block is pre-norm: ``x + attn(ln_1(x))`` then ``x + mlp(ln_2(x))`` wi
 ``mlp = c_proj(QuickGELU(c_fc(.)))``, QuickGELU(x) = x * sigmoid(1.702 x), LayerNorm eps 1e-5,
 attention weights stored like :class:`torch.nn.MultiheadAttention` (``attn.in_proj_weight``
 ``[3W, W]``, ``attn.in_proj_bias``, ``attn.out_proj``). Attention runs through
-:func:`torch.nn.functional.scaled_dot_product_attention`.
+:func:`torch.nn.functional.scaled_dot_product_attention` (SDPA: on CUDA under bf16 autocast the
+flash-attention kernel, head dimension 64 in both variants; causal masking for text included), or,
+with :func:`set_attention` ``"math"``, the explicit ``softmax(q k^T / sqrt(d) [+ causal mask]) v`` in
+the input dtype (the reference the SDPA path is tested against).
 
 Video: every frame is cut into p x p patches; patch tokens get the spatial positional embedding
 and then the temporal one of their frame; all T * N patch tokens of the clip (ordered patch-major,
@@ -27,6 +30,7 @@ training-only and omitted.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -85,6 +89,25 @@ class QuickGELU(nn.Module):
         return x * torch.sigmoid(1.702 * x)
 
 
+ATTENTION_MODES = ("sdpa", "math")
+
+
+def explicit_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool = False) -> torch.Tensor:
+    """``softmax(q k^T / sqrt(d) + M) v`` with ``M`` the causal mask (-inf above the diagonal) or 0.
+
+    >>> q = torch.randn(1, 2, 5, 8)
+    >>> bool(torch.allclose(explicit_attention(q, q, q, True), F.scaled_dot_product_attention(q, q, q, is_causal=True),
+    ...                     atol=1e-6))
+    True
+    """
+    scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])
+    if causal:
+        n = q.shape[-2]
+        mask = torch.ones(n, n, dtype=torch.bool, device=q.device).triu(1)
+        scores = scores.masked_fill(mask, float("-inf"))
+    return scores.softmax(dim=-1) @ v
+
+
 class SelfAttention(nn.Module):
     """Multi-head self-attention with nn.MultiheadAttention's parameter names, batch-first."""
 
@@ -93,6 +116,8 @@ class SelfAttention(nn.Module):
         if width % heads:
             raise ValueError(f"width {width} is not divisible by {heads} heads")
         self.heads = heads
+        #: "sdpa" (fused kernels; flash attention on CUDA in bf16) or "math" (explicit reference)
+        self.attention = "sdpa"
         self.in_proj_weight = nn.Parameter(torch.empty(3 * width, width))
         self.in_proj_bias = nn.Parameter(torch.empty(3 * width))
         self.out_proj = nn.Linear(width, width)
@@ -101,8 +126,21 @@ class SelfAttention(nn.Module):
         b, n, w = x.shape
         qkv = F.linear(x, self.in_proj_weight, self.in_proj_bias)
         q, k, v = qkv.view(b, n, 3, self.heads, w // self.heads).permute(2, 0, 3, 1, 4).unbind(0)
-        out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        if self.attention == "math":
+            out = explicit_attention(q, k, v, causal)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         return self.out_proj(out.transpose(1, 2).reshape(b, n, w))
+
+
+def set_attention(model: nn.Module, mode: str) -> nn.Module:
+    """Switch every ViCLIP attention layer of ``model`` to ``mode`` ("sdpa" or "math"); returns ``model``."""
+    if mode not in ATTENTION_MODES:
+        raise ValueError(f"attention mode must be one of {ATTENTION_MODES}, got {mode!r}")
+    for module in model.modules():
+        if isinstance(module, SelfAttention):
+            module.attention = mode
+    return model
 
 
 class ResidualBlock(nn.Module):

@@ -151,6 +151,12 @@ class VideoMAEEncoder(I3DEncoder):
     preprocess = VIDEOMAE_PREPROCESS
     feature_dim = 1408
 
+    def __init__(self, module: nn.Module, weights_sha256: str | None = None, calibrated: bool = True,
+                 precision: str = "bf16"):
+        # bf16 autocast on CUDA (the transformer's LayerNorms and softmax stay fp32 under autocast): a
+        # 1 B-parameter ViT over 2048 tokens is ~8x slower in fp32
+        super().__init__(module, weights_sha256, calibrated, precision)
+
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         return self.module.forward_features(x)
 

@@ -169,6 +169,20 @@ class Scorer:
     def score(self, videos: ItemVideos, results: Mapping[Request, Any]) -> ItemScore:
         raise NotImplementedError
 
+    def partial(self, scores: dict[str, ItemScore]) -> Any:
+        """A mergeable summary of these items' payloads, or None (the default: each item's payload travels
+        with its score to the process, or into the partial results file, that aggregates).
+
+        A scorer whose payloads are large (FVD features) returns, e.g., sums here; the runner then strips
+        the payloads before gathering and calls :meth:`aggregate_partials` with every part's summary."""
+        return None
+
+    def aggregate_partials(self, scores: dict[str, ItemScore], partials: list[Any], seed: int = 0) -> dict[str, dict]:
+        """Summaries from per-item scores (payloads stripped) and the parts' :meth:`partial` summaries;
+        only called for scorers whose :meth:`partial` is not None. Must equal :meth:`aggregate` on the
+        whole set, whatever the split."""
+        return self.aggregate(scores, seed)
+
     def aggregate(self, scores: dict[str, ItemScore], seed: int = 0) -> dict[str, dict]:
         """Summaries ``{metric: {"mean", "ci95", "n", "higher_is_better", ...}}`` over items."""
         from mvbench.stats import ci_options, summarize

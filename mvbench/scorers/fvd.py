@@ -51,7 +51,7 @@ from metrics import (
     frechet_distance_jackknife,
     jackknife_groups,
 )
-from mvbench.config import Option, positive
+from mvbench.config import Option, non_negative, positive
 from mvbench.errors import MvbenchError
 from mvbench.fvd_reference import (
     FVD_RESIZES,
@@ -144,7 +144,8 @@ class FVDScorer(Scorer):
                type=int, check=positive),
         Option("fvd_bootstrap", None,
                f"bootstrap replicates for the FVD intervals (default: --bootstrap, at most {LARGE_SET_REPLICATES} "
-               f"when clips and dimension both exceed {LARGE_SET})", type=int, check=positive),
+               f"when clips and dimension both exceed {LARGE_SET}); 0: no interval, and only sufficient "
+               "statistics (sums) travel between processes and shards", type=int, check=non_negative),
         Option("fvd_interval", DEFAULT_INTERVAL,
                "ci95 of FVD: jackknife (FVD -+ 1.96 jackknife standard errors, leaving out one item's clips at a "
                "time, at most 200 groups), shifted (the bootstrap percentile interval minus the bootstrap bias, "
@@ -256,6 +257,77 @@ class FVDScorer(Scorer):
             out[metric] = self._summary(setup, parts, short, seed)
         return out
 
+    # ------------------------------------------------------------- mergeable parts (ranks, shards)
+    @property
+    def keeps_features(self) -> bool:
+        """Whether per-clip features must travel: the bootstrap CI resamples clips (``--fvd-bootstrap 0``:
+        no CI, sums only)."""
+        return self.options.get("fvd_bootstrap") != 0
+
+    def partial(self, scores: dict[str, ItemScore]) -> dict:
+        """Per metric, the sufficient statistics (count, sum, sum of outer products; float64) of these
+        items' clips, their short-scene count and, when the CI needs them, each item's clip features
+        (float32, as encoded). Parts of any split merge into the statistics of the whole set."""
+        out = {}
+        for metric, setup in self.setups.items():
+            dim = setup.reference.stats.dim
+            rows = {i: np.asarray(s.payload[metric]) for i, s in scores.items()
+                    if s.payload and metric in s.payload}
+            stats = GaussianStats.empty(dim)
+            for r in rows.values():
+                if len(r):
+                    stats = stats.add_features(r)
+            out[metric] = {
+                "count": stats.count, "sum": stats.total, "outer": stats.outer,
+                "short": sum(len(s.details.get(f"{metric}_short_scenes", [])) for s in scores.values()),
+                "features": {i: r.astype(np.float32) for i, r in rows.items()} if self.keeps_features else None,
+            }
+        return out
+
+    def aggregate_partials(self, scores: dict[str, ItemScore], partials: list[dict], seed: int = 0) -> dict[str, dict]:
+        """Summaries from the parts of :meth:`partial`: with features, exactly :meth:`aggregate` over the
+        items in ``scores`` order (suite order); without, the FVD of the summed statistics and no CI."""
+        out = {}
+        for metric, setup in self.setups.items():
+            mine = [p[metric] for p in partials if p and metric in p]
+            short = sum(int(p["short"]) for p in mine)
+            if mine and all(p["features"] is not None for p in mine):
+                by_item: dict[str, np.ndarray] = {}
+                for p in mine:
+                    by_item.update(p["features"])
+                parts = [by_item[i].astype(np.float64) for i in scores if i in by_item]
+                out[metric] = self._summary(setup, parts, short, seed)
+            else:
+                dim = setup.reference.stats.dim
+                stats = GaussianStats.empty(dim)
+                for p in mine:
+                    stats = stats.merge(GaussianStats(p["count"], p["sum"], p["outer"]))
+                out[metric] = self._summary_from_stats(setup, stats, short)
+        return out
+
+    def _summary_from_stats(self, setup: _MetricSetup, stats: GaussianStats, short: int) -> dict:
+        """FVD of summed statistics, without a CI (``--fvd-bootstrap 0``)."""
+        ref = setup.reference.stats
+        n = stats.count
+        min_clips = int(self.options.get("fvd_min_clips") or ref.dim + 1)
+        warnings = []
+        if short:
+            warnings.append(f"{short} scene(s) shorter than {setup.frames_needed} frames gave no {setup.metric} clip")
+        summary: dict[str, Any] = {"mean": None, "ci95": None, "n": n, "n_reference": ref.count,
+                                   "higher_is_better": False, "std": None, "extractor": setup.extractor}
+        if n < 2:
+            warnings.append(f"{setup.metric} needs at least 2 generated clips, got {n}")
+            return summary | {"unreliable": True, "warnings": warnings}
+        for label, count in (("generated", n), ("reference", ref.count)):
+            if count < min_clips:
+                warnings.append(f"{setup.metric} from {count} {label} clips (< {min_clips}) is unreliable: "
+                                "the covariance is under-determined and the value is biased upward; compare only "
+                                "with numbers from sets of the same size")
+        value = frechet_distance(stats.mean(), covariance_with_ddof(stats, self.cov_ddof), ref.mean(),
+                                 covariance_with_ddof(ref, self.cov_ddof))
+        return summary | {"mean": round(value, DECIMALS), "bootstrap_resamples": 0,
+                          "unreliable": n < min_clips or ref.count < min_clips, "warnings": warnings}
+
     def _replicates(self, n: int, dim: int) -> int:
         if self.options.get("fvd_bootstrap"):
             return int(self.options["fvd_bootstrap"])
@@ -283,6 +355,8 @@ class FVDScorer(Scorer):
                 warnings.append(f"{setup.metric} from {count} {label} clips (< {min_clips}) is unreliable: "
                                 "the covariance is under-determined and the value is biased upward; compare only "
                                 "with numbers from sets of the same size")
+        if not self.keeps_features:
+            return self._summary_from_stats(setup, GaussianStats.from_features(features), short)
         n_boot = self._replicates(n, ref.dim)
         generated = GaussianStats.from_features(features)
         mu_ref, sigma_ref = ref.mean(), covariance_with_ddof(ref, self.cov_ddof)

@@ -19,9 +19,11 @@ CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
 }
 
 
-def write_video(path: str | Path, frames: np.ndarray, fps: float = 8.0, crf: int = 18) -> Path:
+def write_video(path: str | Path, frames: np.ndarray, fps: float = 8.0, crf: int = 18,
+                gop: int | None = None) -> Path:
     """Encode uint8 RGB frames ``[N, H, W, 3]`` (H, W even) to ``path`` (``.mkv``: lossless FFV1; ``.mp4``:
-    H.264), written to a temporary name and renamed, deterministic across runs.
+    H.264), written to a temporary name and renamed, deterministic across runs. ``gop`` sets the
+    key-frame interval of H.264 (default: libx264's, 250).
 
     >>> import tempfile, os
     >>> from mvbench.video.decode import decode_frames
@@ -55,6 +57,8 @@ def write_video(path: str | Path, frames: np.ndarray, fps: float = 8.0, crf: int
             stream.thread_count = 1
             stream.options = options
             stream.codec_context.flags |= av.codec.context.Flags.bitexact
+            if gop is not None:
+                stream.codec_context.gop_size = int(gop)
             for f in frames:
                 for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
                     container.mux(packet)

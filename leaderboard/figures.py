@@ -182,7 +182,7 @@ def scene_distance_curve(doc: dict, seed: int = 0, n_resamples: int = 1000) -> d
     out = {}
     for d in sorted(per_d):
         vals = per_d[d]
-        lo, hi = bootstrap_ci(vals, n_resamples=n_resamples, seed=seed)
+        lo, hi = bootstrap_ci(vals, n_resamples=n_resamples, seed=seed, method="percentile")
         out[d] = (float(np.mean(vals)), lo, hi, len(vals))
     return out
 

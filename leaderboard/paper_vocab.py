@@ -20,6 +20,7 @@ SHARED_METRICS: frozenset[str] = frozenset({
     "fvd", "fvd_videomae",
     # frame-level captions paper (ViCLIP)
     "confusion_degree", "video_text_consistency", "frame_text_consistency",
+    "confusion_degree_normalized",  # mvbench's CD / (F - 1), no paper column
     # MovieBench character identity (x100)
     "id_precision", "id_recall", "id_f1", "character_similarity",
     # VBench dimensions (fractions in [0, 1])

@@ -29,6 +29,7 @@ NAMES_MD = {
     "visual_consistency", "semantic_consistency", "sequence_consistency", "fvd", "fvd_videomae", "confusion_degree",
     "video_text_consistency", "frame_text_consistency", "id_precision", "id_recall", "id_f1",  # existing
     "character_similarity",  # issue 17
+    "confusion_degree_normalized",  # issue 18 (CD / (F - 1))
 }
 PRESETS = {"mask2dit", "framecaps", "moviebench", "videostudio"}
 NEW_IDS = ["mask2dit:table6", "mask2dit:table9", "videostudio:table1", "videostudio:table2", "videostudio:table3",

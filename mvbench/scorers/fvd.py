@@ -151,6 +151,11 @@ class FVDScorer(Scorer):
                "time, at most 200 groups), shifted (the bootstrap percentile interval minus the bootstrap bias, "
                "wider) or percentile (mvbench's earlier interval, kept to reproduce old results files; biased "
                "upward, can exclude the FVD)", choices=CI95_INTERVALS),
+        Option("fvd_resize", None, "frame resizing of the FVD clips: antialias (default) or plain (bilinear "
+               "without antialiasing, as the content-debiased-FVD package); the reference must use the same",
+               type=str, choices=FVD_RESIZES),
+        Option("fvd_cov_ddof", None, "covariance divisor n - DDOF: 1 (default, numpy.cov / pytorch-fid / "
+               "StyleGAN-V) or 0 (the content-debiased-FVD package)", type=int, choices=(0, 1)),
     )
 
     def __init__(self, options: dict | None = None):

@@ -104,7 +104,21 @@ def _clip_hf(path):
     return load_clip_model(Path(path), CLIPConfig(), "clip-vit-b32-hf", "clip-vit-b32-hf")
 
 
+def _amt(path):
+    from mvbench.encoders.amt import load_amt_s
+
+    return load_amt_s(path)
+
+
+def _raft(path):
+    from mvbench.encoders.raft import load_raft
+
+    return load_raft(path)
+
+
 LOADERS = {
+    "amt-s": _amt,
+    "raft-things": _raft,
     "viclip-l14": _viclip_l14,
     "viclip-b16": _viclip_b16,
     "i3d-k400": _i3d,

@@ -20,8 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
-from mvbench.errors import MvbenchError
+from mvbench.encoders.checkpoint import load_state_dict_strictly, load_torch_file, unwrap_state_dict
 
 WEIGHTS_NAME = "amt-s"
 
@@ -379,14 +378,7 @@ def load_amt_s(path: str | Path) -> AMTS:
     """:class:`AMTS` with the weights of ``path`` (``amt-s.pth``; ``weights_only`` load, ``'state_dict'``
     unwrapped, every key and shape checked)."""
     model = AMTS()
-    try:
-        obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MvbenchError(
-            f"weights {WEIGHTS_NAME!r}: cannot read {path} as a plain tensor checkpoint ({first})",
-            hint=f"use the official amt-s.pth: `mvbench weights fetch {WEIGHTS_NAME}` or "
-                 f"`mvbench weights import {WEIGHTS_NAME} PATH`") from None
+    obj = load_torch_file(path, WEIGHTS_NAME, what="AMT-S checkpoint")
     state = unwrap_state_dict(obj, str(path), wrappers=("state_dict",))
     load_state_dict_strictly(model, state, str(path),
                              hint=f"expected the official amt-s.pth (`mvbench weights fetch {WEIGHTS_NAME}`)")

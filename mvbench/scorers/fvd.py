@@ -310,24 +310,33 @@ class FVDScorer(Scorer):
                 out[metric] = self._summary_from_stats(setup, stats, short)
         return out
 
-    def _summary_from_stats(self, setup: _MetricSetup, stats: GaussianStats, short: int) -> dict:
-        """FVD of summed statistics, without a CI (``--fvd-bootstrap 0``)."""
+    def _start_summary(self, setup: _MetricSetup, n: int, short: int) -> tuple[dict, list[str], int]:
+        """The fields every FVD summary has, its warnings so far (short scenes, too few clips) and the
+        clip count below which the value is unreliable; with fewer than 2 clips the summary is final."""
         ref = setup.reference.stats
-        n = stats.count
         min_clips = int(self.options.get("fvd_min_clips") or ref.dim + 1)
-        warnings = []
+        warnings: list[str] = []
         if short:
             warnings.append(f"{short} scene(s) shorter than {setup.frames_needed} frames gave no {setup.metric} clip")
         summary: dict[str, Any] = {"mean": None, "ci95": None, "n": n, "n_reference": ref.count,
                                    "higher_is_better": False, "std": None, "extractor": setup.extractor}
         if n < 2:
             warnings.append(f"{setup.metric} needs at least 2 generated clips, got {n}")
-            return summary | {"unreliable": True, "warnings": warnings}
+            return summary | {"unreliable": True, "warnings": warnings}, warnings, min_clips
         for label, count in (("generated", n), ("reference", ref.count)):
             if count < min_clips:
                 warnings.append(f"{setup.metric} from {count} {label} clips (< {min_clips}) is unreliable: "
                                 "the covariance is under-determined and the value is biased upward; compare only "
                                 "with numbers from sets of the same size")
+        return summary, warnings, min_clips
+
+    def _summary_from_stats(self, setup: _MetricSetup, stats: GaussianStats, short: int) -> dict:
+        """FVD of summed statistics, without a CI (``--fvd-bootstrap 0``)."""
+        ref = setup.reference.stats
+        n = stats.count
+        summary, warnings, min_clips = self._start_summary(setup, n, short)
+        if n < 2:
+            return summary
         value = frechet_distance(stats.mean(), covariance_with_ddof(stats, self.cov_ddof), ref.mean(),
                                  covariance_with_ddof(ref, self.cov_ddof))
         return summary | {"mean": round(value, DECIMALS), "bootstrap_resamples": 0,
@@ -346,20 +355,9 @@ class FVDScorer(Scorer):
             raise MvbenchError(f"{setup.extractor} features have {features.shape[1]} dimensions but the reference "
                                f"{setup.reference_path} has {ref.dim}")
         n = int(features.shape[0])
-        min_clips = int(self.options.get("fvd_min_clips") or ref.dim + 1)
-        warnings = []
-        if short:
-            warnings.append(f"{short} scene(s) shorter than {setup.frames_needed} frames gave no {setup.metric} clip")
-        summary: dict[str, Any] = {"mean": None, "ci95": None, "n": n, "n_reference": ref.count,
-                                   "higher_is_better": False, "std": None, "extractor": setup.extractor}
+        summary, warnings, min_clips = self._start_summary(setup, n, short)
         if n < 2:
-            warnings.append(f"{setup.metric} needs at least 2 generated clips, got {n}")
-            return summary | {"unreliable": True, "warnings": warnings}
-        for label, count in (("generated", n), ("reference", ref.count)):
-            if count < min_clips:
-                warnings.append(f"{setup.metric} from {count} {label} clips (< {min_clips}) is unreliable: "
-                                "the covariance is under-determined and the value is biased upward; compare only "
-                                "with numbers from sets of the same size")
+            return summary
         if not self.keeps_features:
             return self._summary_from_stats(setup, GaussianStats.from_features(features), short)
         n_boot = self._replicates(n, ref.dim)

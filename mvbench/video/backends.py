@@ -203,30 +203,9 @@ class PyAVDecoder(FrameDecoder):
         return Decoded([frames[i] for i in wanted], "sequential", n)
 
     def _decode_sequential(self, path, wanted: list[int]) -> tuple[dict[int, np.ndarray], int]:
-        import av
+        from mvbench.video.decode import decode_prefix
 
-        want = set(wanted)
-        last = wanted[-1]
-        got: dict[int, np.ndarray] = {}
-        container = _open(path)
-        i = -1
-        try:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for i, frame in enumerate(container.decode(stream)):
-                if i in want:
-                    got[i] = frame.to_ndarray(format="rgb24")
-                if i >= last:
-                    break
-        except av.FFmpegError as exc:
-            raise VideoDecodeError(f"{path}: decoding failed at frame {i + 1} ({exc})",
-                                   hint="the file is corrupt or truncated; re-export it") from exc
-        finally:
-            container.close()
-        missing = [k for k in wanted if k not in got]
-        if missing:
-            raise _truncated(path, missing[0], i + 1)
-        return got, i + 1
+        return decode_prefix(path, wanted)
 
     def _decode_seeking(self, path, wanted: list[int]) -> tuple[dict[int, np.ndarray], int] | None:
         """Frames by seeking, or None when the file does not allow exact seeking (or it would not pay)."""

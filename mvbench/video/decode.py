@@ -113,15 +113,15 @@ def av_errors() -> tuple[type[BaseException], ...]:
     return (av.FFmpegError, OSError)
 
 
-def decode_frames(path: str | Path, indices: list[int]):
-    """Frames at ``indices`` (any order, repeats allowed) as uint8 ``[len(indices), H, W, 3]``."""
-    if is_memory_path(path):
-        return memory.decode(path, indices)
+def decode_prefix(path: str | Path, indices) -> tuple[dict[int, np.ndarray], int]:
+    """Decode ``path`` from its first frame up to the last of ``indices`` (one sequential pass, FFmpeg
+    frame threading): ``({index: uint8 [H, W, 3] RGB frame}, frames decoded)``. A file that ends before
+    the last index is a ``truncated`` :class:`~mvbench.errors.VideoDecodeError`."""
     import av
 
-    if not indices:
-        raise ValueError("no frame indices given")
     wanted = set(indices)
+    if not wanted:
+        raise ValueError("no frame indices given")
     last = max(wanted)
     got: dict[int, np.ndarray] = {}
     container = _open(path)
@@ -146,6 +146,14 @@ def decode_frames(path: str | Path, indices: list[int]):
             hint="the file is truncated or shorter than its metadata says; re-export it",
             kind="truncated",
         )
+    return got, i + 1
+
+
+def decode_frames(path: str | Path, indices: list[int]):
+    """Frames at ``indices`` (any order, repeats allowed) as uint8 ``[len(indices), H, W, 3]``."""
+    if is_memory_path(path):
+        return memory.decode(path, indices)
+    got, _ = decode_prefix(path, indices)
     import torch
 
     return torch.from_numpy(np.stack([got[k] for k in indices]))

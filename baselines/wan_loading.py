@@ -25,19 +25,14 @@ import torch
 from mvbench.errors import MvbenchError
 
 from .base import missing_parts, read_config
-from .loading import require_model_stack
+from .loading import REQUIRED_PARTS, require_model_stack
 
 WAN_DOWNLOAD_HINT = ("download a Wan 2.1 diffusers folder on a machine with network, e.g. `huggingface-cli download "
                      "Wan-AI/Wan2.1-T2V-1.3B-Diffusers --local-dir /models/Wan2.1-T2V-1.3B-Diffusers`, and pass "
                      "that folder as --model-dir")
 
-WAN_PARTS: dict[str, tuple[str, ...]] = {
-    "tokenizer": ("tokenizer_config.json", "tokenizer.json", "spiece.model"),
-    "text_encoder": ("config.json",),
-    "transformer": ("config.json",),
-    "vae": ("config.json",),
-    "scheduler": ("scheduler_config.json",),
-}
+#: a Wan 2.1 diffusers folder has the same component folders as a CogVideoX one
+WAN_PARTS: dict[str, tuple[str, ...]] = REQUIRED_PARTS
 
 SUPPORTED_WAN_SCHEDULERS = ("UniPCMultistepScheduler", "FlowMatchEulerDiscreteScheduler")
 #: Wan's UMT5 context: prompts are padded (with zero embeddings) to this many tokens

@@ -33,6 +33,7 @@ import numpy as np
 
 from mvbench.errors import MissingExtraError, MvbenchError, VideoDecodeError
 from mvbench.options import DECODERS
+from mvbench.video.decode import _open
 
 #: below this many frames (last wanted index + 1) a file is always decoded sequentially
 SEEK_MIN_SPAN = 64
@@ -160,20 +161,6 @@ def seek_runs(wanted: list[int], index: FrameIndex) -> tuple[list[tuple[int, lis
             cost += t - key + 1 + SEEK_COST
         last = t
     return runs, cost
-
-
-def _open(path: str | Path):
-    import av
-
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise VideoDecodeError(f"{path}: cannot open video ({exc})",
-                               hint="check that the file is a complete, playable video") from exc
-    if not container.streams.video:
-        container.close()
-        raise VideoDecodeError(f"{path}: the file has no video stream")
-    return container
 
 
 def _truncated(path, wanted: int, got: int) -> VideoDecodeError:

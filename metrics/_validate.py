@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    import torch
 
 
 def as_float64_matrix(x, name: str) -> torch.Tensor:
     """A 2-D float64 tensor copy of ``x`` (tensor or array), finite, non-empty."""
+    import torch
+
     t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
     if t.ndim != 2:
         raise ValueError(f"{name} must be 2-D [n, d], got shape {tuple(t.shape)}")
@@ -20,6 +26,8 @@ def as_float64_matrix(x, name: str) -> torch.Tensor:
 
 
 def l2_normalize(t: torch.Tensor, name: str) -> torch.Tensor:
+    import torch
+
     norms = t.norm(dim=1, keepdim=True)
     if (norms == 0).any():
         bad = torch.nonzero(norms.squeeze(1) == 0).flatten().tolist()

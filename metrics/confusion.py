@@ -40,10 +40,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from metrics._validate import unit_rows
+
+if TYPE_CHECKING:
+    import torch
 
 DEGENERATE_POLICIES = ("exclude", "floor")
 #: default threshold below which S_TF(P_i, V_i) counts as degenerate (ViCLIP text-video cosines
@@ -109,6 +111,8 @@ def confusion_degree(
     prompt i describes). Embeddings need not be normalised (cosines are taken). See the module
     docstring for ``eps`` and the ``degenerate`` policy.
     """
+    import torch
+
     if degenerate not in DEGENERATE_POLICIES:
         raise ValueError(f"degenerate must be one of {DEGENERATE_POLICIES}, got {degenerate!r}")
     if not eps > 0:
@@ -142,6 +146,8 @@ def confusion_degree(
 
 def video_text_consistency(global_text_emb: torch.Tensor, video_emb: torch.Tensor) -> float:
     """Video-level text-video consistency, Eq. 2: cos(Phi_T(P_g), Phi_V(V)), vectors [d]."""
+    import torch
+
     a = torch.as_tensor(global_text_emb)
     b = torch.as_tensor(video_emb)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
@@ -151,6 +157,8 @@ def video_text_consistency(global_text_emb: torch.Tensor, video_emb: torch.Tenso
 
 def frame_text_consistency(text_emb: torch.Tensor, segment_emb: torch.Tensor) -> float:
     """Frame-level text-video consistency: (1/F) sum_i S_TF(P_i, V_i), the mean matched cosine."""
+    import torch
+
     text_emb = torch.as_tensor(text_emb)
     segment_emb = torch.as_tensor(segment_emb)
     if text_emb.ndim != 2 or text_emb.shape != segment_emb.shape or text_emb.shape[0] == 0:

@@ -13,15 +13,20 @@ All arithmetic is float64.
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from metrics._validate import as_float64_matrix, l2_normalize
+
+if TYPE_CHECKING:
+    import torch
 
 PAIR_MODES = ("all", "consecutive")
 
 
 def visual_consistency(video_emb, pairs: str = "all") -> float:
     """Mean pairwise cosine similarity ×100 between the scene embeddings ``video_emb[n, d]`` (n >= 2)."""
+    import torch
+
     v = l2_normalize(as_float64_matrix(video_emb, "video_emb"), "video_emb")
     n = v.shape[0]
     if n < 2:

@@ -29,11 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from metrics._validate import unit_rows
+
+if TYPE_CHECKING:
+    import torch
 
 PAIR_MODES = ("adjacent", "all")
 MISSING_MODES = ("skip", "zero")
@@ -63,6 +66,7 @@ def best_detection(probs, boxes, entity_positions: Sequence[int], box_threshold:
     confidence is ``> box_threshold`` and ``max_{l in entity} probs[f, q, l] > text_threshold``. Among
     kept queries the highest confidence wins (ties: the earliest frame, then the lowest query index).
 
+    >>> import torch
     >>> p = torch.zeros(1, 2, 4); p[0, 0, 1] = 0.3; p[0, 1, 1] = 0.8
     >>> b = torch.tensor([[[0.5, 0.5, 0.2, 0.2], [0.25, 0.5, 0.5, 1.0]]])
     >>> d = best_detection(p, b, [1])
@@ -71,6 +75,8 @@ def best_detection(probs, boxes, entity_positions: Sequence[int], box_threshold:
     >>> best_detection(p, b, [1], box_threshold=0.9) is None
     True
     """
+    import torch
+
     p = torch.as_tensor(np.asarray(probs) if not isinstance(probs, torch.Tensor) else probs).double()
     b = torch.as_tensor(np.asarray(boxes) if not isinstance(boxes, torch.Tensor) else boxes).double()
     if p.ndim != 3:

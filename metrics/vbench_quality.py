@@ -18,8 +18,12 @@ pixels. Networks and preprocessing live in :mod:`mvbench.encoders`; this module 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
+
+if TYPE_CHECKING:
+    pass
 
 __all__ = [
     "aesthetic_quality",
@@ -33,6 +37,8 @@ __all__ = [
 
 
 def _as_float64(x) -> np.ndarray:
+    import torch
+
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu().double().numpy()
     return np.asarray(x, dtype=np.float64)
@@ -78,6 +84,8 @@ def frame_pair_mae(frames, chunk: int = 16) -> np.ndarray:
     >>> frame_pair_mae(np.array([[[[0, 0, 0]]], [[[30, 60, 90]]], [[[30, 60, 90]]]], dtype=np.uint8)).tolist()
     [60.0, 0.0]
     """
+    import torch
+
     on_gpu = isinstance(frames, torch.Tensor) and frames.device.type != "cpu"
     if not on_gpu:
         frames = frames.numpy() if isinstance(frames, torch.Tensor) else np.asarray(frames)

@@ -4,7 +4,10 @@ documented exit codes with and without --strict (issue 19, points 2, 5, 7 and 9)
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +15,10 @@ import pytest
 
 from mvbench.cli import COMMANDS, build_parser, main
 from mvbench.errors import ConfigError
+from mvbench.scorers import SCORERS
 from mvbench.video.write import write_video
 
+ROOT = Path(__file__).resolve().parents[1]
 ITEMS = ("demo_01_persistent_pair", "demo_02_changing_world")
 BAD, GOOD = ITEMS
 
@@ -257,3 +262,59 @@ def test_list_command(capsys):
 def test_weights_verify_without_name_fails_when_files_are_missing(capsys):
     assert main(["weights", "verify"]) == 1
     assert "missing" in capsys.readouterr().out
+
+
+# -- issue 19, point 8: the first error comes fast (no torch, open_clip or torchvision imported before it) ----
+
+def _fresh_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a new interpreter on this checkout (MVBENCH_HOME: the test's empty folder)."""
+    env = os.environ | {"PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env,
+                          cwd=ROOT)
+
+
+HEAVY = ("torch", "open_clip", "torchvision", "transformers", "timm")
+_REPORT_HEAVY = f"print('HEAVY', sorted(m for m in {HEAVY!r} if m in sys.modules))"
+
+
+@pytest.mark.parametrize("scorer", sorted(SCORERS))
+def test_importing_a_scorer_module_leaves_torch_unimported(scorer):
+    module = SCORERS[scorer].split(":")[0]
+    proc = _fresh_python(f"import sys\nimport {module}\n{_REPORT_HEAVY}")
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["evaluate", "--help"], ["validate", "--help"]])
+def test_help_does_not_import_torch(argv):
+    code = (f"import sys\nfrom mvbench.cli import main\ntry:\n    main({argv!r})\nexcept SystemExit as e:\n"
+            f"    print('EXIT', e.code)\n{_REPORT_HEAVY}")
+    proc = _fresh_python(code)
+    assert "EXIT 0" in proc.stdout, proc.stdout + proc.stderr
+    assert "usage:" in proc.stdout and "HEAVY []" in proc.stdout, proc.stdout
+
+
+def test_missing_weights_error_comes_before_torch_is_imported(demo_videos, tmp_path):
+    code = ("import sys\nfrom mvbench.cli import main\n"
+            f"rc = main(['evaluate', '--suite', 'mvbench-demo', '--videos', {str(demo_videos)!r}, "
+            f"'--out', {str(tmp_path / 'r.json')!r}])\n"
+            "print('RC', rc, 'TORCH_LOADED' if 'torch' in sys.modules else 'NO_TORCH')")
+    proc = _fresh_python(code)
+    assert "RC 2" in proc.stdout, proc.stdout + proc.stderr
+    assert "mvbench weights fetch viclip-l14" in proc.stderr
+    assert "NO_TORCH" in proc.stdout
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("metric, entry", [("confusion_degree", "viclip-l14"), ("subject_consistency", "dino-vitb16"),
+                                           ("motion_smoothness", "amt-s"), ("dynamic_degree", "raft-things"),
+                                           ("fvd", "i3d-k400"), ("fid", "inception-fid")])
+def test_each_scorers_missing_weights_are_reported_before_torch(demo_videos, tmp_path, metric, entry):
+    code = ("import sys\nfrom mvbench.cli import main\n"
+            f"rc = main(['evaluate', '--suite', 'mvbench-demo', '--videos', {str(demo_videos)!r}, "
+            f"'--out', {str(tmp_path / 'r.json')!r}, '--metrics', {metric!r}])\n"
+            f"print('RC', rc)\n{_REPORT_HEAVY}")
+    proc = _fresh_python(code)
+    assert "RC 2" in proc.stdout, proc.stdout + proc.stderr
+    assert f"mvbench weights fetch {entry}" in proc.stderr
+    assert "HEAVY []" in proc.stdout, proc.stdout

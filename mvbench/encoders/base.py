@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used, so this module stays cheap to import
+    import torch
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ class ClipPreprocess:
 
     def normalize(self, clips: torch.Tensor) -> torch.Tensor:
         """Map float clips ``[..., 3, H, W]`` in [0, 1] to the encoder's input range."""
+        import torch
+
         if self.value_range == "symmetric":
             clips = clips * 2.0 - 1.0
         elif self.value_range != "unit":

@@ -24,38 +24,19 @@ from __future__ import annotations
 
 import warnings
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
+from mvbench.encoders.vbench_archs import CLIP_VIT_B32 as CLIP_VIT_B32
+from mvbench.encoders.vbench_archs import CLIP_VIT_L14 as CLIP_VIT_L14
+from mvbench.encoders.vbench_archs import ClipArch
 from mvbench.errors import MvbenchError
 
 #: scalar metadata OpenAI's archives may hold besides the weights (dropped by ``clip.build_model``)
 OPENAI_META_KEYS = ("input_resolution", "context_length", "vocab_size")
-
-
-@dataclass(frozen=True)
-class ClipArch:
-    """OpenAI CLIP ViT hyper-parameters (heads = width / 64 in both towers, as OpenAI's)."""
-
-    embed_dim: int
-    image_size: int
-    vision_layers: int
-    vision_width: int
-    vision_patch_size: int
-    text_width: int
-    text_layers: int
-    context_length: int = 77
-    vocab_size: int = 49408
-
-
-CLIP_VIT_B32 = ClipArch(embed_dim=512, image_size=224, vision_layers=12, vision_width=768, vision_patch_size=32,
-                        text_width=512, text_layers=12)
-CLIP_VIT_L14 = ClipArch(embed_dim=768, image_size=224, vision_layers=24, vision_width=1024, vision_patch_size=14,
-                        text_width=768, text_layers=12)
 
 
 def _is_torchscript_archive(path: Path) -> bool:

@@ -19,7 +19,6 @@ rounding differs at the 1e-6 level).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -27,24 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
+from mvbench.encoders.vbench_archs import DINO_VITB16, DinoConfig
 from mvbench.errors import MvbenchError
 
 WEIGHTS_NAME = "dino-vitb16"
-
-
-@dataclass(frozen=True)
-class DinoConfig:
-    """ViT hyper-parameters; :data:`DINO_VITB16` is VBench's network (smaller ones are for tests)."""
-
-    patch_size: int = 16
-    embed_dim: int = 768
-    depth: int = 12
-    num_heads: int = 12
-    mlp_ratio: float = 4.0
-    img_size: int = 224
-
-
-DINO_VITB16 = DinoConfig()
 
 
 def build_vit(config: DinoConfig = DINO_VITB16, meta: bool = False) -> nn.Module:

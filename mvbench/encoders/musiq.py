@@ -20,31 +20,16 @@ transformer.encoderblock_N.{norm1, attention.{query,key,value,out}, norm2, mlp.f
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from mvbench.encoders.checkpoint import load_state_dict_strictly, unwrap_state_dict
+from mvbench.encoders.vbench_archs import MUSIQ_SPAQ, MusiqConfig
 from mvbench.errors import MissingExtraError, MvbenchError
 
 WEIGHTS_NAME = "musiq-spaq"
-
-
-@dataclass(frozen=True)
-class MusiqConfig:
-    """MUSIQ size and scales; :data:`MUSIQ_SPAQ` is pyiqa's default (VBench's). Smaller ones are for
-    tests (the ResNet stem runs once per 32 x 32 patch, so fewer, smaller scales make them fast)."""
-
-    hidden_size: int = 384
-    mlp_dim: int = 1152
-    num_heads: int = 6
-    num_layers: int = 14
-    longer_side_lengths: tuple[int, ...] = (224, 384)
-
-
-MUSIQ_SPAQ = MusiqConfig()
 
 
 def musiq_class():

@@ -28,6 +28,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from mvbench.encoders.vbench_archs import MUSIQ_MODES
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -36,7 +38,6 @@ CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 INPUT_SIZE = 224
 #: MUSIQ's size cap in VBench's ``transform``
 MUSIQ_CAP = 512
-MUSIQ_MODES = ("longer", "shorter", "shorter_centercrop", "none")
 
 
 def as_float_frames(frames: torch.Tensor) -> torch.Tensor:

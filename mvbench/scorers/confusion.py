@@ -31,8 +31,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import torch
-
 from metrics.confusion import DEFAULT_EPS, DEGENERATE_POLICIES, confusion_degree, normalize_confusion_degree
 from metrics.confusion import frame_text_consistency as frame_text_consistency_fn
 from metrics.confusion import video_text_consistency as video_text_consistency_fn
@@ -87,6 +85,12 @@ class ConfusionScorer(Scorer):
                             help=f"degenerate-normaliser threshold (default {DEFAULT_EPS})")
         parser.add_argument("--cd-save-matrices", action="store_true",
                             help="also write each item's F x F similarity matrices into the results")
+
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        from mvbench.encoders import encoder_weights
+
+        return encoder_weights(options.get("encoder") or DEFAULT_ENCODER)
 
     # ----------------------------------------------------------------- options
     @property
@@ -171,6 +175,8 @@ class ConfusionScorer(Scorer):
 
     # ------------------------------------------------------------------- score
     def score(self, videos: ItemVideos, results: Mapping[Request, Any]) -> ItemScore:
+        import torch
+
         segs, seg_clips, seg_texts, g_text, g_clip = self._plan(videos)
         text = torch.stack([torch.as_tensor(results[r]) for r in seg_texts])
         clips = torch.stack([torch.as_tensor(results[r]) for r in seg_clips])

@@ -21,8 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import torch
-
 from metrics.consistency import (
     PAIR_MODES,
     scene_similarity_matrix,
@@ -93,6 +91,8 @@ class ConsistencyScorer(Scorer):
         return reqs
 
     def score(self, videos: ItemVideos, results: Mapping[Request, Any]) -> ItemScore:
+        import torch
+
         reqs = self.requests(videos)
         n = len(videos.scenes)
         v = torch.stack([torch.as_tensor(results[r]) for r in reqs[:n]])

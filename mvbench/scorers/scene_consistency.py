@@ -16,10 +16,9 @@ entity names across its script. Models are built once per run, on first use.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from metrics.scene_consistency import (
     AVERAGE_MODES,
@@ -33,6 +32,9 @@ from mvbench.config import Option, positive
 from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer
 from mvbench.stats import DECIMALS
 from mvbench.suite import SuiteItem
+
+if TYPE_CHECKING:
+    import torch
 
 ENTITY_SOURCES = ("auto", "entities", "characters")
 
@@ -182,6 +184,8 @@ class SceneConsistencyScorer(Scorer):
         return [self._request(videos, k) for k in scenes]
 
     def _embed(self, crops: list[tuple[torch.Tensor, tuple[int, int, int, int]]]) -> np.ndarray:
+        import torch
+
         from mvbench.video.crops import clip_crop_input
 
         enc = self.clip
@@ -191,6 +195,8 @@ class SceneConsistencyScorer(Scorer):
         return emb.double().cpu().numpy()
 
     def score(self, videos: ItemVideos, results: Mapping[Request, Any]) -> ItemScore:
+        import torch
+
         per_scene, common = self._plan(videos)
         if not common:
             return ItemScore({}, {"entities": {}, "note": "no entity is scripted in two or more scenes"})

@@ -34,10 +34,9 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from metrics.vbench_quality import (
     aesthetic_quality,
@@ -48,14 +47,14 @@ from metrics.vbench_quality import (
     vbench_long_clip_ranges,
 )
 from mvbench.config import Option, positive, resolve
-from mvbench.encoders.clip_openai import CLIP_VIT_B32, CLIP_VIT_L14
-from mvbench.encoders.dino import DINO_VITB16
-from mvbench.encoders.musiq import MUSIQ_SPAQ
-from mvbench.encoders.vbench_preprocess import MUSIQ_MODES
+from mvbench.encoders.vbench_archs import CLIP_VIT_B32, CLIP_VIT_L14, DINO_VITB16, MUSIQ_MODES, MUSIQ_SPAQ
 from mvbench.errors import MissingExtraError
 from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, VideoRef
 from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS
 from mvbench.stats import DECIMALS
+
+if TYPE_CHECKING:
+    import torch
 
 VBENCH_METRICS = ("subject_consistency", "background_consistency", "aesthetic_quality", "imaging_quality",
                   "temporal_flickering")
@@ -154,9 +153,15 @@ class VBenchAppearanceScorer(Scorer):
         names = {s.name for s in self.option_specs}
         self.settings = resolve({k: v for k, v in self.options.items() if k in names}, self.option_specs)
         self.wanted = requested_metrics(self.options)
+        self._check_setup()  # before torch is imported: a missing file or extra is reported at once
+        import torch
+
         self.device = str(self.options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu"))
         self._nets = _Networks(self.device)
-        self._check_setup()
+
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        return [name for metric in requested_metrics(options) for name in WEIGHTS[metric]]
 
     def _check_setup(self) -> None:
         """Missing weights or pyiqa stop the run before any decoding (names what to fetch or install)."""
@@ -194,6 +199,8 @@ class VBenchAppearanceScorer(Scorer):
         """``run(prepare(frames))`` in batches of ``vbench_frame_batch`` frames, float64 on the CPU. The
         uint8 frames move to the device first, so resizing runs there too (VBench resizes on the CPU: the
         same operations, float rounding aside)."""
+        import torch
+
         bs = int(self.settings["vbench_frame_batch"])
         out = []
         with torch.inference_mode():
@@ -270,6 +277,8 @@ class VBenchAppearanceScorer(Scorer):
     def _join(metric: str, per_scene: list[np.ndarray], frames: list[torch.Tensor], where: str) -> np.ndarray:
         """Per-frame values of the scenes joined into one video; for flickering the MAE of each pair
         across a cut is added between the scenes' own pair MAEs."""
+        import torch
+
         if metric != "temporal_flickering":
             return np.concatenate(per_scene)
         parts = [per_scene[0]]

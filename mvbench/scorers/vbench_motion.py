@@ -186,6 +186,11 @@ class VBenchMotionScorer(Scorer):
         if "dynamic_degree" in self.wanted and flow_model is None:
             self._sha["raft-things"] = weights.file_sha256(weights.require("raft-things"))
 
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        wanted = _requested(options)
+        return (["amt-s"] if "motion_smoothness" in wanted else []) + (["raft-things"] if "dynamic_degree" in wanted else [])
+
     # ------------------------------------------------------------------ options and set-up
     def opt(self, name: str) -> Any:
         spec = next(s for s in self.option_specs if s.name == name)

@@ -322,6 +322,15 @@ def item_record(videos, root) -> dict:
     ``root``, in scene order; an item held in one file repeats it), ``files_sha256`` (each file's content
     sha256, from :func:`mvbench.features.content_hash`, the memoised hash the feature cache keys use, so no
     file is read twice), ``prompts`` (the suite's scene prompts) and ``global_prompt`` when the item has one.
+
+    >>> import tempfile, pathlib
+    >>> from mvbench.scorers.base import ItemVideos, VideoRef
+    >>> from mvbench.suite import Scene, SuiteItem
+    >>> root = pathlib.Path(tempfile.mkdtemp()); _ = (root / "a.mp4").write_bytes(b"x")
+    >>> refs = (VideoRef(str(root / "a.mp4"), 0, 4, 8.0), VideoRef(str(root / "a.mp4"), 4, 8, 8.0))
+    >>> rec = item_record(ItemVideos(SuiteItem("a", (Scene("p1"), Scene("p2"))), refs), root)
+    >>> rec["files"], rec["prompts"], rec["files_sha256"][0] == hashlib.sha256(b"x").hexdigest()
+    (['a.mp4', 'a.mp4'], ['p1', 'p2'], True)
     """
     from mvbench.features import content_hash
 

@@ -64,13 +64,18 @@ def ffmpeg_versions() -> dict[str, str]:
 
 
 def accelerator(device: str | None) -> dict:
-    """GPU name, CUDA and cuDNN versions when ``device`` is a CUDA device (empty otherwise)."""
+    """GPU name, CUDA and cuDNN versions when ``device`` is a CUDA device; the same keys, None, otherwise.
+
+    >>> accelerator("cpu")
+    {'gpu': None, 'cuda': None, 'cudnn': None, 'gpu_count': 0}
+    """
+    none = {"gpu": None, "cuda": None, "cudnn": None, "gpu_count": 0}
     if not str(device or "").startswith("cuda"):
-        return {}
+        return none
     import torch
 
     if not torch.cuda.is_available():
-        return {}
+        return none
     index = torch.device(device).index or 0
     return {"gpu": torch.cuda.get_device_name(index), "cuda": torch.version.cuda,
             "cudnn": torch.backends.cudnn.version(), "gpu_count": torch.cuda.device_count()}
@@ -86,6 +91,8 @@ def environment(device: str | None = None) -> dict:
         "device": device or "cpu",
         "torch": versions.get("torch"),
         "numpy": versions.get("numpy"),
+        "scipy": versions.get("scipy"),
+        "open_clip": versions.get("open_clip_torch"),
         "av": versions.get("av"),
         "ffmpeg": ff.get("ffmpeg") or ff.get("libavcodec"),
         "ffmpeg_libraries": ff,

@@ -18,11 +18,18 @@ depend on the batch size or on how a run was split or resumed.
 Under ``torchrun`` (``WORLD_SIZE > 1``) items are sharded round-robin over ranks, per-item scores
 are gathered with ``all_gather_object`` and rank 0 aggregates and writes; aggregation always
 walks items in suite order, so the numbers equal a single-process run.
+
+Besides the numbers, a run records what it scored and how long it took: per item the files scored (in
+scene order, with their content sha256, the hashes the feature cache key uses) and the prompts
+(:func:`item_record`), ``model.videos_digest`` over every scored scene's file (:func:`videos_digest`),
+and ``runtime.stage_seconds`` (:data:`STAGES`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +47,15 @@ from mvbench.scorers import (
 from mvbench.submission import BLOCKING, Problem, Resolution, Submission
 from mvbench.suite import Suite
 
-__all__ = ["run_evaluation", "plan_run", "run_request", "build_scorers", "check_weights_present", "RunPlan"]
+__all__ = ["run_evaluation", "plan_run", "run_request", "build_scorers", "check_weights_present", "RunPlan",
+           "item_record", "videos_digest", "STAGES"]
+
+#: the stages timed in ``runtime.stage_seconds`` (wall seconds, :func:`time.perf_counter`): ``plan`` matching
+#: the submission against the suite (probing files) and planning every item; ``compute`` waiting for decoded
+#: frames and encoded features (decoding and encoding run in background threads and overlap with scoring:
+#: this is the part scoring did not hide); ``score`` the scorers' per-item scores and summaries;
+#: ``aggregate`` the metric summaries, intervals and results document. Writing the file is not included.
+STAGES = ("plan", "compute", "score", "aggregate")
 
 
 def build_scorers(metrics: list[str], options: dict) -> list[Scorer]:
@@ -100,6 +115,8 @@ class RunPlan:
     setup_errors: list[str] = field(default_factory=list)
     #: the paper preset applied (``--protocol``): name, paper, options it set, its metrics; None without one
     preset: dict | None = None
+    #: wall seconds :func:`plan_run` took
+    seconds: float = 0.0
 
     def problems(self) -> list[Problem]:
         """Every problem found, blocking first per item, in suite order."""
@@ -113,6 +130,7 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
     ``planning_only`` (``validate``) collects scorer set-up problems (e.g. a missing FVD reference) in
     ``setup_errors`` instead of raising them, so that every problem is reported at once.
     """
+    started = time.perf_counter()
     metrics, options, preset = run_request(metrics, options)
     opts = resolve_options(options)
     if planning_only:
@@ -167,6 +185,7 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
             plan.warnings.append(str(p))
     for i in plan.blocking:
         plan.item_requests.pop(i, None)
+    plan.seconds = time.perf_counter() - started
     return plan
 
 
@@ -174,7 +193,8 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
 class Part:
     """What one process (or one ``--shard`` job) contributes to a run: per-item scores (payloads of
     scorers with a :meth:`~mvbench.scorers.Scorer.partial` summary stripped), failures, those summaries,
-    the encoders used, truncated prompts and counters. Parts of any split finish into the same results."""
+    the encoders used, truncated prompts, counters, the scored items' records (:func:`item_record`) and
+    the wall seconds of its stages. Parts of any split finish into the same results (wall times aside)."""
 
     scores: dict[str, dict[str, ItemScore]] = field(default_factory=dict)
     failures: dict[str, dict] = field(default_factory=dict)
@@ -183,11 +203,16 @@ class Part:
     encoders: dict[str, dict] = field(default_factory=dict)
     truncated: dict[str, set[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    #: item -> :func:`item_record` of each scored item
+    records: dict[str, dict] = field(default_factory=dict)
+    #: one ``{stage: seconds}`` per process that contributed (see :data:`STAGES`)
+    stage_seconds: list[dict] = field(default_factory=list)
 
     def merge(self, other: Part) -> Part:
         out = Part({**self.scores, **other.scores}, {**self.failures, **other.failures},
                    {k: list(self.partials.get(k, [])) for k in self.partials}, {**self.encoders, **other.encoders},
-                   {k: set(v) for k, v in self.truncated.items()}, dict(self.counts))
+                   {k: set(v) for k, v in self.truncated.items()}, dict(self.counts),
+                   {**self.records, **other.records}, [*self.stage_seconds, *other.stage_seconds])
         for k, v in other.partials.items():
             out.partials.setdefault(k, []).extend(v)
         for k, v in other.truncated.items():
@@ -222,6 +247,7 @@ def finish_results(header: dict, parts: list[Part], scorers: list[Scorer], *, wo
     options (for the weights' calibration notes)."""
     from mvbench.results import build_results
 
+    started = time.perf_counter()
     part = Part()
     for p in parts:
         part = part.merge(p)
@@ -250,7 +276,7 @@ def finish_results(header: dict, parts: list[Part], scorers: list[Scorer], *, wo
             vals.update({k: v for k, v in sc.values.items() if k in summary})
             if sc.details:
                 details[sname] = sc.details
-        items_out[i] = {"scores": vals, "details": details}
+        items_out[i] = {"scores": vals, "details": details, **part.records.get(i, {})}
         if item_warnings.get(i):
             items_out[i]["warnings"] = item_warnings[i]
 
@@ -261,15 +287,75 @@ def finish_results(header: dict, parts: list[Part], scorers: list[Scorer], *, wo
     if any(truncated.values()):
         warnings.append("distinct prompts truncated to the text encoder's context (the encoder reads only "
                         f"their start): {truncated}")
+    stages = _slowest(part.stage_seconds)
     runtime = {"world_size": world_size, "batch_size": header["batch_size"], **part.counts,
-               **(extra_runtime or {}), "options": header["runtime_options"]}
+               **(extra_runtime or {}), "options": header["runtime_options"], "stage_seconds": stages}
+    if len(part.stage_seconds) > 1:
+        runtime["part_stage_seconds"] = [dict(s) for s in part.stage_seconds]
     notes = _weights_calibration(scorers, options or {}, part.encoders)
-    return build_results(
-        model=header["model"], suite=header["suite"], encoders=part.encoders, config=header["config"],
-        metrics=summary, items=items_out,
+    digest = videos_digest({i: part.records[i] for i in ordered}) if all(i in part.records for i in ordered) else None
+    doc = build_results(
+        model={**header["model"], "videos_digest": digest}, suite=header["suite"], encoders=part.encoders,
+        config=header["config"], metrics=summary, items=items_out,
         failures={i: part.failures[i] for i in header["scope"] if i in part.failures}, device=header["device"],
         warnings=warnings, calibration=notes,
     ) | {"truncated_prompts": truncated, "runtime": runtime}
+    stages["aggregate"] = round(time.perf_counter() - started, 3)
+    return doc
+
+
+def _slowest(per_part: list[dict]) -> dict:
+    """``{stage: seconds}`` of the slowest part per stage (parts run side by side), in :data:`STAGES` order."""
+    return {k: max(float(s.get(k, 0.0)) for s in per_part) if per_part else 0.0 for k in STAGES[:-1]}
+
+
+def _relative(path: str, root) -> str:
+    """``path`` relative to the submission folder, with ``/`` separators (``mem://RUN/`` dropped)."""
+    if path.startswith("mem://"):
+        return path.split("/", 3)[-1]
+    rel = os.path.relpath(path, root)
+    return rel.replace(os.sep, "/")
+
+
+def item_record(videos, root) -> dict:
+    """What was scored for one item: ``files`` (one path per scene, relative to the submission folder
+    ``root``, in scene order; an item held in one file repeats it), ``files_sha256`` (each file's content
+    sha256, from :func:`mvbench.features.content_hash`, the memoised hash the feature cache keys use, so no
+    file is read twice), ``prompts`` (the suite's scene prompts) and ``global_prompt`` when the item has one.
+
+    >>> import tempfile, pathlib
+    >>> from mvbench.scorers.base import ItemVideos, VideoRef
+    >>> from mvbench.suite import Scene, SuiteItem
+    >>> root = pathlib.Path(tempfile.mkdtemp()); _ = (root / "a.mp4").write_bytes(b"x")
+    >>> refs = (VideoRef(str(root / "a.mp4"), 0, 4, 8.0), VideoRef(str(root / "a.mp4"), 4, 8, 8.0))
+    >>> rec = item_record(ItemVideos(SuiteItem("a", (Scene("p1"), Scene("p2"))), refs), root)
+    >>> rec["files"], rec["prompts"], rec["files_sha256"][0] == hashlib.sha256(b"x").hexdigest()
+    (['a.mp4', 'a.mp4'], ['p1', 'p2'], True)
+    """
+    from mvbench.features import content_hash
+
+    out = {"files": [_relative(v.path, root) for v in videos.scenes],
+           "files_sha256": [content_hash(v.path) for v in videos.scenes],
+           "prompts": [s.prompt for s in videos.item.scenes]}
+    if videos.item.global_prompt is not None:
+        out["global_prompt"] = videos.item.global_prompt
+    return out
+
+
+def videos_digest(records: dict[str, dict]) -> str:
+    r"""One sha256 over the videos scored: the UTF-8 lines ``ITEM<TAB>K<TAB>SHA256<LF>``, one per scene ``K``
+    (from 1) of each scored item, sorted by item then scene, where SHA256 is the scene's file content hash
+    (``files_sha256`` of :func:`item_record`). Equal digests: the same bytes were scored for every scene.
+
+    >>> videos_digest({"b": {"files_sha256": ["22"]}, "a": {"files_sha256": ["11", "11"]}}) == hashlib.sha256(
+    ...     b"a\t1\t11\na\t2\t11\nb\t1\t22\n").hexdigest()
+    True
+    """
+    h = hashlib.sha256()
+    for item in sorted(records):
+        for k, sha in enumerate(records[item]["files_sha256"], start=1):
+            h.update(f"{item}\t{k}\t{sha}\n".encode())
+    return h.hexdigest()
 
 
 #: raw frames (uint8, FrameRequest results) a chunk of items may hold before its items are scored
@@ -344,20 +430,30 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
                disable=not opts["progress"] or rank != 0, dynamic_ncols=True)
     chunks = [mine[start:start + chunk] for start in range(0, len(mine), chunk)]
     pipeline = ComputePipeline(opts, encoders=pool, cache=cache, stats=stats, progress=bar)
+    seconds = {"plan": plan.seconds, "compute": 0.0, "score": 0.0}
     try:
+        waited = time.perf_counter()
         for ids, got in zip(chunks, pipeline.run([r for i in ids for r in item_requests[i]] for ids in chunks)):
+            scoring = time.perf_counter()
+            seconds["compute"] += scoring - waited
             for i in ids:
+                files = [_relative(v.path, submission.root) for v in resolution.items[i].scenes]
                 bad = next((got[r] for r in item_requests[i] if isinstance(got.get(r), Exception)), None)
                 if bad is not None:
                     failures[i] = {"stage": "decode", "kind": getattr(bad, "kind", "unreadable"),
-                                   "file": _rel(bad, submission), "error": str(bad).split("\n")[0]}
+                                   "file": _rel(bad, submission), "error": str(bad).split("\n")[0],
+                                   "files": files}
                     continue
                 try:
                     scores[i] = {s.name: s.score(resolution.items[i], got) for s in scorers}
                 except (WeightsMissingError, MissingExtraError):
                     raise  # the run's set-up is incomplete: stop at once, for every item alike
                 except (ValueError, MvbenchError) as exc:
-                    failures[i] = {"stage": "score", "kind": "error", "file": None, "error": str(exc)}
+                    failures[i] = {"stage": "score", "kind": "error", "file": None, "error": str(exc),
+                                   "files": files}
+            waited = time.perf_counter()
+            seconds["score"] += waited - scoring
+        seconds["compute"] += time.perf_counter() - waited
     finally:
         bar.close()
 
@@ -365,13 +461,17 @@ def run_evaluation(suite: Suite, submission: Submission, metrics: list[str] | No
                  counts={"clips_encoded": stats.clips_encoded, "clips_from_cache": stats.clips_cached,
                          "texts_encoded": stats.texts_encoded, "texts_from_cache": stats.texts_cached,
                          "files_decoded": stats.decode.files_decoded,
-                         "files_decoded_by_seeking": stats.decode.seeks})
+                         "files_decoded_by_seeking": stats.decode.seeks},
+                 records={i: item_record(resolution.items[i], submission.root) for i in scores})
     stripped: set[str] = set()
+    summing = time.perf_counter()
     for s in scorers:
         state = s.partial({i: sc[s.name] for i, sc in scores.items()})
         if state is not None:
             local.partials[s.name] = [state]
             stripped.add(s.name)
+    seconds["score"] += time.perf_counter() - summing
+    local.stage_seconds = [{k: round(v, 3) for k, v in seconds.items()}]
     local.scores = {i: {n: (ItemScore(sc.values, sc.details) if n in stripped else sc) for n, sc in per.items()}
                     for i, per in scores.items()}
 

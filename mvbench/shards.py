@@ -5,7 +5,8 @@ run would have written (same metrics, intervals, per-item scores, failures and c
 
 A partial file (``"schema": "mvbench.partial/1"``) holds what the final aggregation needs: the run's
 header (model, suite, scope, config, warnings; identical in every part), each scored item's per-scorer
-scores with their payloads, every failure of its items, and the mergeable summaries of scorers that
+scores with their payloads and its record (files scored with their sha256, prompts), every failure of its
+items, the part's stage wall times, and the mergeable summaries of scorers that
 have one (FVD: count, sum and sum of outer products of the clip features, plus the features themselves
 while the bootstrap CI needs them). Arrays are stored losslessly (base64 of their bytes), so merging
 recomputes every aggregate from the same numbers a single run uses, in suite order.
@@ -158,6 +159,8 @@ def partial_results(header: dict, part, shard: tuple[int, int], world_size: int 
             "encoders": part.encoders,
             "truncated": {k: sorted(v) for k, v in part.truncated.items()},
             "counts": part.counts,
+            "records": part.records,
+            "stage_seconds": part.stage_seconds,
         }
     except TypeError as exc:
         raise MvbenchError(f"cannot write the partial results of shard {shard[0]}/{shard[1]}: {exc}",
@@ -224,7 +227,8 @@ def _part_from_doc(doc: dict):
     body = doc["part"]
     return Part(scores=decode(body["scores"]), failures=body["failures"], partials=decode(body["partials"]),
                 encoders=body["encoders"], truncated={k: set(v) for k, v in body["truncated"].items()},
-                counts=dict(body["counts"]))
+                counts=dict(body["counts"]), records=dict(body.get("records") or {}),
+                stage_seconds=list(body.get("stage_seconds") or []))
 
 
 #: header keys every part must agree on (the run's identity and protocol)

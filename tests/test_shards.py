@@ -85,6 +85,10 @@ def test_shards_merge_to_exactly_the_single_run(demo_videos, demo_suite, fvd_ref
     assert one["metrics"]["fvd"]["ci95"] is not None and one["metrics"]["fvd"]["n"] == 9
     assert ids[2] in one["failures"]
     assert merged["runtime"]["shards"] == 3
+    # the record travels too: files, prompts and the digest (in `items` and `model` above), wall times per part
+    assert merged["model"]["videos_digest"] and merged["items"][ids[0]]["files_sha256"]
+    assert list(merged["runtime"]["stage_seconds"]) == ["plan", "compute", "score", "aggregate"]
+    assert len(merged["runtime"]["part_stage_seconds"]) == 3
     assert merged["runtime"]["clips_from_cache"] == one["runtime"]["clips_encoded"] + one["runtime"]["clips_from_cache"]
 
 

@@ -67,8 +67,12 @@ def _fix_hint(weights_name: str | None) -> str:
     return "pass the official checkpoint file"
 
 
-def _one_line(exc: BaseException) -> str:
-    """The informative part of a loader's error, without torch's advice to lower ``weights_only``."""
+def load_error_text(exc: BaseException) -> str:
+    """The informative part of a loader's error, without torch's advice to lower ``weights_only``.
+
+    >>> load_error_text(RuntimeError("PytorchStreamReader failed\\nmore detail"))
+    'PytorchStreamReader failed'
+    """
     text = str(exc)
     if isinstance(exc, pickle.UnpicklingError) or "Weights only load failed" in text:
         found = re.search(r"GLOBAL ([\w.]+)", text)
@@ -114,7 +118,7 @@ def load_torch_file(path: str | Path, weights_name: str | None = None, what: str
             return torch.load(str(path), map_location="cpu", weights_only=True)  # legacy, non-zip format
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, TypeError, AttributeError,
             ImportError, KeyError, IndexError, UnicodeDecodeError) as exc:
-        raise MvbenchError(f"{label}cannot read {path} as a {what}: {_one_line(exc)}",
+        raise MvbenchError(f"{label}cannot read {path} as a {what}: {load_error_text(exc)}",
                            hint=_fix_hint(weights_name)) from None
 
 
@@ -131,5 +135,5 @@ def load_torchscript_file(path: str | Path, weights_name: str | None = None, wha
             return torch.jit.load(str(path), map_location="cpu")
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, TypeError, AttributeError,
             KeyError, IndexError, UnicodeDecodeError) as exc:
-        raise MvbenchError(f"{label}cannot read {path} as a {what}: {_one_line(exc)}",
+        raise MvbenchError(f"{label}cannot read {path} as a {what}: {load_error_text(exc)}",
                            hint=_fix_hint(weights_name)) from None

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mvbench.encoders.checkpoint import _one_line, check_state_dict, unwrap_state_dict
+from mvbench.encoders.checkpoint import check_state_dict, load_error_text, unwrap_state_dict
 from mvbench.errors import MvbenchError
 
 WEIGHTS_NAME = "raft-things"
@@ -213,7 +213,7 @@ def load_raft(path: str | Path) -> RAFTFlow:
         obj = _read_checkpoint(path)
     except Exception as exc:
         raise MvbenchError(
-            f"weights {WEIGHTS_NAME!r}: cannot read {path} as a RAFT checkpoint: {_one_line(exc)}",
+            f"weights {WEIGHTS_NAME!r}: cannot read {path} as a RAFT checkpoint: {load_error_text(exc)}",
             hint=f"use the official raft-things.pth of princeton-vl/RAFT: `mvbench weights fetch {WEIGHTS_NAME}` "
                  f"or `mvbench weights import {WEIGHTS_NAME} PATH`") from None
     state = dict(unwrap_state_dict(obj, str(path), wrappers=("state_dict",)))

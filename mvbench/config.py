@@ -38,7 +38,9 @@ class Option:
     ``name`` is the key in the options mapping (``vc_pairs``); the command-line flag is derived from it
     (``--vc-pairs``). ``type`` is ``str``, ``int``, ``float`` or ``bool`` (a bool option is a
     store-true flag); ``None`` as a default means "not set" (the scorer picks its own behaviour).
-    ``check`` is called with the coerced value and raises ``ValueError`` with a message on a bad one.
+    ``check`` is called with the coerced value and raises ``ValueError`` with a message on a bad one; it
+    runs before the ``choices`` test (and on the command line too), so it can explain a value that is not
+    among them, e.g. one that was renamed.
     ``cli`` False keeps an option out of the command line (set by the runner or the Python API).
     """
 
@@ -90,13 +92,32 @@ class Option:
             elif t is str:
                 if not isinstance(value, str):
                     raise ValueError(f"expected text, got {type(value).__name__} {value!r}")
-            if self.choices is not None and value not in self.choices:
-                raise ValueError(f"{value!r} is not one of {', '.join(map(str, self.choices))}")
             if self.check is not None:
                 self.check(value)
+            if self.choices is not None and value not in self.choices:
+                raise ValueError(f"{value!r} is not one of {', '.join(map(str, self.choices))}")
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"option {self.name!r} ({self.flag}): {exc}") from None
         return value
+
+    def _cli_type(self) -> Callable[[str], Any]:
+        """argparse's ``type``: the option's type, then ``check`` when there are ``choices`` (argparse tests
+        the choices after ``type``, so a check can explain a refused value: ``invalid choice`` alone would not)."""
+        base = self.value_type or str
+        if self.check is None or self.choices is None:
+            return base
+        check = self.check
+
+        def convert(text: str) -> Any:
+            value = base(text)
+            try:
+                check(value)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+            return value
+
+        convert.__name__ = base.__name__  # argparse names the type in its "invalid <type> value" message
+        return convert
 
     def add_to_parser(self, parser) -> None:
         """Add this option's flag to an argparse parser or argument group (default None: 'not given')."""
@@ -109,7 +130,7 @@ class Option:
             kwargs["action"] = "store_true"
             kwargs["help"] = text
         else:
-            kwargs["type"] = self.value_type or str
+            kwargs["type"] = self._cli_type()
             if self.choices is not None:
                 kwargs["choices"] = self.choices
             if self.metavar:

@@ -86,14 +86,14 @@ PROTOCOLS: dict[str, Protocol] = {
         paper="Frame-Level Captions for Long Video Generation with Complex Multi Scenes",
         metrics=("confusion_degree", "video_text_consistency", "frame_text_consistency", "motion_smoothness",
                  "aesthetic_quality", "imaging_quality"),
-        options={"encoder": "viclip-l14", "clip_protocol": "vbench", "vbench_mode": "whole"},
+        options={"encoder": "viclip-l14", "clip_protocol": "vbench", "vbench_mode": "video"},
         tables=("framecaps:table1", "framecaps:table2"),
         notes=(
             "The paper evaluates with VBench and 'uniformly samples 8 frames as input of ViCLIP' (Eq. 2) without "
             "code: mvbench reads the ViCLIP clips as VBench's overall_consistency makes them (clip_protocol vbench: "
             "lower-middle frames, shorter side to 224 bicubic, centre crop, CLIP mean/std, raw cosine).",
-            "VBench dimensions score each item's scenes joined into one video (vbench_mode whole), since the "
-            "paper's videos are single long videos.",
+            "VBench dimensions (motion smoothness included) score each item's scenes joined into one video "
+            "(vbench_mode video), since the paper's videos are single long videos.",
             "Confusion Degree sums over the F frame-level prompts (Eq. 4), so it grows with F; compare only runs "
             "with the same F.",
         ),

@@ -28,7 +28,7 @@ def test_preset_options_are_what_the_papers_cite():
     assert "fvd_videomae" in PROTOCOLS["mask2dit"].metrics  # Ge et al. (content-debiased FVD), ref. [13]
     assert PROTOCOLS["mask2dit"].options["fvd_cov_ddof"] == 0  # the cd-fvd package's covariance
     assert PROTOCOLS["mask2dit"].options["fvd_resize"] == "plain"  # the cd-fvd package's resize
-    assert PROTOCOLS["framecaps"].options["vbench_mode"] == "whole"
+    assert PROTOCOLS["framecaps"].options["vbench_mode"] == "video"  # all VBench dimensions, motion too
     assert PROTOCOLS["moviebench"].options["id_protocol"] == "moviebench"
     assert PROTOCOLS["moviebench"].options["fvd_extractor"] == "i3d-torchscript"  # StyleGAN-V's I3D
     assert PROTOCOLS["videostudio"].options["fvd_extractor"] == "i3d-k400"  # Unterthiner et al.

@@ -126,15 +126,16 @@ def test_requests_are_every_frame(two_scene_item):
 
 
 @pytest.mark.parametrize("metric", ALL)
-def test_clip_and_whole_modes_match_independent_computation(fake_weights, two_scene_item, metric):
+def test_scene_and_video_modes_match_independent_computation(fake_weights, two_scene_item, metric):
     frames = decoded(two_scene_item)
     scenes = [video_value(metric, f) for f in frames]
-    _, clip = _score({"metrics": [metric]}, two_scene_item)
-    assert clip.details["scenes"][metric] == pytest.approx(scenes, abs=2e-6)
-    assert clip.values[metric] == pytest.approx(sum(scenes) / 2, abs=2e-6)
-    _, whole = _score({"metrics": [metric], "vbench_mode": "whole"}, two_scene_item)
-    assert whole.values[metric] == pytest.approx(video_value(metric, torch.cat(frames)), abs=2e-6)
-    assert whole.values[metric] != pytest.approx(clip.values[metric], abs=1e-9)
+    _, per_scene = _score({"metrics": [metric]}, two_scene_item)
+    assert per_scene.details["mode"] == "scene"
+    assert per_scene.details["scenes"][metric] == pytest.approx(scenes, abs=2e-6)
+    assert per_scene.values[metric] == pytest.approx(sum(scenes) / 2, abs=2e-6)
+    _, joined = _score({"metrics": [metric], "vbench_mode": "video"}, two_scene_item)
+    assert joined.values[metric] == pytest.approx(video_value(metric, torch.cat(frames)), abs=2e-6)
+    assert joined.values[metric] != pytest.approx(per_scene.values[metric], abs=1e-9)
 
 
 @pytest.mark.parametrize("metric", ["subject_consistency", "temporal_flickering", "imaging_quality"])
@@ -150,10 +151,10 @@ def test_long_mode_matches_independent_computation(fake_weights, two_scene_item,
 
 
 def test_long_mode_default_two_seconds_is_one_clip_for_short_scenes(two_scene_item):
-    _, clip = _score({"metrics": ["temporal_flickering"]}, two_scene_item)
+    _, per_scene = _score({"metrics": ["temporal_flickering"]}, two_scene_item)
     _, long = _score({"metrics": ["temporal_flickering"], "vbench_mode": "long"}, two_scene_item)
     assert long.details["long_clips"] == [2, 1]  # 16-frame clips: 20 -> [0,16), [4,20); 12 -> all
-    assert long.details["scenes"]["temporal_flickering"][1] == clip.details["scenes"]["temporal_flickering"][1]
+    assert long.details["scenes"]["temporal_flickering"][1] == per_scene.details["scenes"]["temporal_flickering"][1]
 
 
 def test_only_requested_networks_are_built(fake_weights, two_scene_item):
@@ -172,13 +173,16 @@ def test_missing_weights_stop_before_decoding(_isolated_home):
 
 
 def test_options_are_checked():
-    with pytest.raises(ConfigError, match="vbench_mode"):
-        va.VBenchAppearanceScorer({"metrics": ["temporal_flickering"], "vbench_mode": "scene"})
+    with pytest.raises(ConfigError, match="vbench_mode.*'scenes' is not one of scene, video, long"):
+        va.VBenchAppearanceScorer({"metrics": ["temporal_flickering"], "vbench_mode": "scenes"})
+    for old, new in (("clip", "scene"), ("whole", "video")):  # the values before both scorers shared the option
+        with pytest.raises(ConfigError, match=f"--vbench-mode.*'{old}' is now '{new}'"):
+            va.VBenchAppearanceScorer({"metrics": ["temporal_flickering"], "vbench_mode": old})
     with pytest.raises(ConfigError, match="vbench_long_seconds"):
         va.VBenchAppearanceScorer({"metrics": ["temporal_flickering"], "vbench_long_seconds": 0})
     s = va.VBenchAppearanceScorer({"metrics": ["temporal_flickering"], "vbench_mode": None})
-    assert s.settings["vbench_mode"] == "clip" and s.settings["imaging_quality_preprocessing"] == "longer"
-    assert s.config()["mode"] == "clip" and s.config()["architectures"] == "vbench"
+    assert s.settings["vbench_mode"] == "scene" and s.settings["imaging_quality_preprocessing"] == "longer"
+    assert s.config()["mode"] == "scene" and s.config()["architectures"] == "vbench"
 
 
 def test_too_short_scene_fails_the_item_with_a_reason(tmp_path):
@@ -196,7 +200,7 @@ def test_whole_mode_flicker_needs_one_frame_size(tmp_path):
     _, ok = _score({"metrics": ["temporal_flickering"]}, videos)
     assert ok.values["temporal_flickering"] == 1.0
     with pytest.raises(ValueError, match="one frame size"):
-        _score({"metrics": ["temporal_flickering"], "vbench_mode": "whole"}, videos)
+        _score({"metrics": ["temporal_flickering"], "vbench_mode": "video"}, videos)
 
 
 def test_aggregate_adds_unit_and_interval():
@@ -226,7 +230,7 @@ def test_evaluate_end_to_end(fake_weights, demo_videos, tmp_path):
         assert m["n"] == 4 and m["unit"] == "fraction"
         assert m["ci95"][0] <= m["mean"] <= m["ci95"][1]
     cfg = res["config"]["scorers"]["vbench_appearance"]
-    assert cfg["mode"] == "clip" and cfg["architectures"] == "test" and cfg["frames"] == "all"
+    assert cfg["mode"] == "scene" and cfg["architectures"] == "test" and cfg["frames"] == "all"
     assert set(cfg["weights_sha256"]) == set(ALL) - {"temporal_flickering"}
     # one item's flickering, recomputed from its decoded scene files
     item = next(iter(res["items"]))

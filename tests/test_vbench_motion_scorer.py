@@ -186,7 +186,7 @@ def test_long_mode_splits_scenes_into_two_second_clips():
     # 40 frames at 8 fps -> clips [0, 16), [16, 32), [24, 40); frames 0..15 move, the rest are still
     frames = np.concatenate([index_frames(16, step=5), np.full((24, 64, 64, 3), 75, np.uint8)])
     videos, results = _item([frames, index_frames(10, step=0)])
-    scorer = _scorer(vbench_motion_mode="long")
+    scorer = _scorer(vbench_mode="long")
     score = scorer.score(videos, results)
     assert score.details["videos"] == ["scene_1_clip_000", "scene_1_clip_001", "scene_1_clip_002", "scene_2_clip_000"]
     assert score.details["dynamic_degree"] == [1.0, 0.0, 0.0, 0.0]
@@ -200,7 +200,7 @@ def test_long_mode_splits_scenes_into_two_second_clips():
 def test_long_mode_uses_integer_fps_for_the_dynamic_degree_interval():
     # 23.976 fps: VBench-Long writes clips at int(fps) = 23 fps -> 46-frame clips, interval round(23/8) = 3
     videos, results = _item([index_frames(49)], fps=23.976)
-    score = _scorer(vbench_motion_mode="long").score(videos, results)
+    score = _scorer(vbench_mode="long").score(videos, results)
     assert len(score.details["videos"]) == 2
     assert [d["interval"] for d in score.details["dynamic_degree_pairs"]] == [3, 3]
     assert [d["sampled_frames"] for d in score.details["dynamic_degree_pairs"]] == [16, 16]
@@ -209,7 +209,7 @@ def test_long_mode_uses_integer_fps_for_the_dynamic_degree_interval():
 def test_video_mode_joins_the_scenes():
     videos, results = _item([index_frames(9, step=10), index_frames(8, step=0)], same_file=True)
     fake = BrightnessFlow()
-    scorer = VBenchMotionScorer({"metrics": ["dynamic_degree"], "vbench_motion_mode": "video", "dd_all_pairs": True},
+    scorer = VBenchMotionScorer({"metrics": ["dynamic_degree"], "vbench_mode": "video", "dd_all_pairs": True},
                                 flow_model=fake)
     score = scorer.score(videos, results)
     assert score.details["videos"] == ["video"] and len(fake.seen) == 16  # 17 frames joined: 16 pairs
@@ -247,8 +247,10 @@ def test_only_requested_metrics_are_built(monkeypatch):
 
 
 def test_bad_option_values_fail_early():
-    with pytest.raises(ConfigError, match="vbench_motion_mode"):
-        _scorer(vbench_motion_mode="clips")
+    with pytest.raises(ConfigError, match="vbench_mode.*'clips' is not one of scene, video, long"):
+        _scorer(vbench_mode="clips")
+    with pytest.raises(ConfigError, match="'whole' is now 'video'"):
+        _scorer(vbench_mode="whole")
     with pytest.raises(ConfigError, match="motion_pair_batch"):
         _scorer(motion_pair_batch=0)
 

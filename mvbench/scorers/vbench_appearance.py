@@ -16,10 +16,11 @@ metric                     network (weights entry)                    per-video 
 Every frame of a video is used (VBench's ``load_video`` reads them all); preprocessing is VBench's
 (:mod:`mvbench.encoders.vbench_preprocess`). Only the networks of the requested metrics are built.
 
-How an item of several scenes becomes one number (``--vbench-mode``):
+How an item of several scenes becomes one number (``--vbench-mode``, shared with
+:mod:`mvbench.scorers.vbench_motion`):
 
-* ``clip`` (default): each scene is one VBench video; the item's value is the mean over its scenes.
-* ``whole``: the item's scenes, joined in order, are one VBench video (what VBench reports for a
+* ``scene`` (default): each scene is one VBench video; the item's value is the mean over its scenes.
+* ``video``: the item's scenes, joined in order, are one VBench video (what VBench reports for a
   single file holding every scene; consistency then also compares frames across scene cuts).
 * ``long``: VBench-Long's in-clip protocol (``vbench2_beta_long``): each scene (mvbench knows the cuts,
   where VBench-Long runs PySceneDetect) is cut into clips of ``int(fps) · --vbench-long-seconds`` frames
@@ -50,7 +51,7 @@ from mvbench.config import Option, positive, resolve
 from mvbench.encoders.vbench_archs import CLIP_VIT_B32, CLIP_VIT_L14, DINO_VITB16, MUSIQ_MODES, MUSIQ_SPAQ
 from mvbench.errors import MissingExtraError
 from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, VideoRef
-from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS
+from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS, VBENCH_MODE
 from mvbench.stats import DECIMALS
 
 if TYPE_CHECKING:
@@ -58,7 +59,6 @@ if TYPE_CHECKING:
 
 VBENCH_METRICS = ("subject_consistency", "background_consistency", "aesthetic_quality", "imaging_quality",
                   "temporal_flickering")
-MODES = ("clip", "whole", "long")
 #: weights entries each metric needs
 WEIGHTS: dict[str, tuple[str, ...]] = {
     "subject_consistency": ("dino-vitb16",),
@@ -138,9 +138,7 @@ class VBenchAppearanceScorer(Scorer):
     option_title = ("VBench quality dimensions (subject_consistency, background_consistency, aesthetic_quality, "
                     "imaging_quality, temporal_flickering)")
     option_specs = (
-        Option("vbench_mode", "clip", "how an item of several scenes is scored: clip = each scene is one VBench "
-               "video, item = mean over scenes; whole = the scenes joined into one video; long = VBench-Long: "
-               "each scene cut into clips, clip scores averaged per scene, then over scenes", choices=MODES),
+        VBENCH_MODE,
         VBENCH_LONG_SECONDS,
         Option("imaging_quality_preprocessing", "longer", "VBench's imaging_quality_preprocessing_mode: cap the "
                "longer (or shorter) side at 512 before MUSIQ; none = VBench's 'None'", choices=MUSIQ_MODES),
@@ -256,11 +254,11 @@ class VBenchAppearanceScorer(Scorer):
         for metric in self.wanted:
             try:
                 per_scene = [self._frame_values(metric, f) for f in frames]
-                if mode == "whole":
+                if mode == "video":
                     joined = self._join(metric, per_scene, frames, where)
                     values[metric] = self._unit(metric, joined, 0, sum(int(f.shape[0]) for f in frames))
                     continue
-                if mode == "clip":
+                if mode == "scene":
                     scene_vals = [self._unit(metric, v, 0, int(f.shape[0])) for v, f in zip(per_scene, frames)]
                 else:
                     scene_vals = [float(np.mean([self._unit(metric, v, s, e) for s, e in ranges]))

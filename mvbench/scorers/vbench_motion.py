@@ -4,7 +4,8 @@ in :mod:`mvbench.encoders.amt` (AMT-S, ``amt-s.pth``) and :mod:`mvbench.encoders
 ``raft-things.pth``).
 
 Every scene is decoded once, all frames at native size and frame rate (one :class:`FrameRequest`
-shared by both metrics). What counts as one VBench "video" is ``--vbench-motion-mode``:
+shared by both metrics). What counts as one VBench "video" is ``--vbench-mode`` (shared with
+:mod:`mvbench.scorers.vbench_appearance`):
 
 * ``scene`` (default): each scene is one video, scored as VBench scores a file; an item's value is the
   mean over its scenes;
@@ -44,13 +45,12 @@ from metrics.vbench_motion import (
 )
 from mvbench.config import Option, positive
 from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, VideoRef
-from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS
+from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS, VBENCH_MODE
 from mvbench.stats import DECIMALS
 
 log = logging.getLogger(__name__)
 
 METRICS = ("motion_smoothness", "dynamic_degree")
-MODES = ("scene", "long", "video")
 #: the correlation pyramids of AMT-S and RAFT (4 levels on a 1/8 grid) need this many padded pixels per side
 MIN_PADDED_SIDE = 64
 #: below this many padded pixels per side the coarsest level is 1 px wide: the original lookup normalises
@@ -154,9 +154,7 @@ class VBenchMotionScorer(Scorer):
     )
     option_title = "VBench motion dimensions (motion_smoothness, dynamic_degree)"
     option_specs = (
-        Option("vbench_motion_mode", "scene",
-               "what one VBench video is: scene (each scene), long (VBench-Long: 2-second clips of each scene, "
-               "clip scores averaged) or video (all scenes of an item joined)", choices=MODES),
+        VBENCH_MODE,
         VBENCH_LONG_SECONDS,
         Option("ms_vram_gib", None,
                "motion smoothness: downscale large frames for AMT-S by VBench's CUDA rule for a GPU of this many "
@@ -216,7 +214,7 @@ class VBenchMotionScorer(Scorer):
         return self._raft
 
     def config(self) -> dict:
-        mode = self.opt("vbench_motion_mode")
+        mode = self.opt("vbench_mode")
         cfg: dict[str, Any] = {"mode": mode, "pair_batch": self.opt("motion_pair_batch"), "frames": "all, native size"}
         if mode == "long":
             cfg["long_clip_seconds"] = self.opt("vbench_long_seconds")
@@ -241,7 +239,7 @@ class VBenchMotionScorer(Scorer):
 
     def _units(self, videos: ItemVideos, results: Mapping[Request, Any]) -> list[tuple[str, np.ndarray, float, str]]:
         """``(label, frames, fps, path)`` of every VBench video of the item under the chosen mode."""
-        mode = self.opt("vbench_motion_mode")
+        mode = self.opt("vbench_mode")
         scenes = []
         for k, ref in enumerate(videos.scenes, start=1):
             frames = results[FrameRequest(ref, ref.num_frames, "first")]
@@ -252,7 +250,7 @@ class VBenchMotionScorer(Scorer):
             shapes = {f.shape[1:] for _, _, f in scenes}
             if len(shapes) > 1:
                 raise ValueError(f"item {videos.item.id!r}: scenes have different frame sizes {sorted(shapes)}; "
-                                 "--vbench-motion-mode video needs one size")
+                                 "--vbench-mode video needs one size")
             first: VideoRef = scenes[0][1]
             return [("video", np.concatenate([f for _, _, f in scenes]), first.fps, first.path)]
         seconds = int(self.opt("vbench_long_seconds"))
@@ -266,7 +264,7 @@ class VBenchMotionScorer(Scorer):
         units = self._units(videos, results)
         batch = int(self.opt("motion_pair_batch"))
         per_unit: dict[str, list] = {m: [] for m in self.wanted}
-        details: dict[str, Any] = {"mode": self.opt("vbench_motion_mode"), "videos": [u[0] for u in units]}
+        details: dict[str, Any] = {"mode": self.opt("vbench_mode"), "videos": [u[0] for u in units]}
         dd_info = []
         degenerate: set[str] = set()
         for label, frames, fps, path in units:
@@ -301,7 +299,7 @@ class VBenchMotionScorer(Scorer):
                 del out[name]
                 continue
             out[name]["unit"] = "fraction"
-            out[name]["mode"] = self.opt("vbench_motion_mode")
+            out[name]["mode"] = self.opt("vbench_mode")
             if small:
                 out[name].setdefault("warnings", []).append(
                     f"{len(small)} item(s) have videos under {DEGENERATE_BELOW} px per side (e.g. {small[0]!r}): the "

@@ -10,9 +10,10 @@ shared by both metrics). What counts as one VBench "video" is ``--vbench-mode`` 
 * ``scene`` (default): each scene is one video, scored as VBench scores a file; an item's value is the
   mean over its scenes;
 * ``long``: VBench-Long (``vbench2_beta_long``) with mvbench's scene boundaries in place of
-  PySceneDetect: each scene is cut into clips of ``int(fps) * 2`` frames (the remainder becomes a clip
-  of the scene's last frames), each clip is scored as a video at ``int(fps)`` frames per second, and
-  the item's value is the mean over all its clips (VBench-Long averages over clips);
+  PySceneDetect: each scene is cut into clips of ``int(fps) * --vbench-long-seconds`` frames (2 s by
+  default; the remainder becomes a clip of the scene's last frames), each clip is scored as a video at
+  ``int(fps)`` frames per second, and the item's value is the mean over all its clips (VBench-Long
+  averages over clips);
 * ``video``: the item's scenes joined into one video, scored once (standard VBench on a whole
   multi-scene file).
 

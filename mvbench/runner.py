@@ -94,6 +94,15 @@ def check_weights_present(metrics: list[str] | None, options: dict | None) -> No
                                    "if you already have the file")
 
 
+def missing_weight_errors(scorers: list[Scorer], opts: dict) -> list[str]:
+    """One line per weight file the scorers would load that is not in the cache (what to run included)."""
+    from mvbench.weights import missing_message, weight_path
+
+    needed = [n for s in scorers for n in type(s).required_weights(opts)]
+    return [" ".join(missing_message(n)).replace(" download them", "; download them")
+            for n in dict.fromkeys(needed) if not weight_path(n).is_file()]
+
+
 @dataclass
 class RunPlan:
     """Everything decided before any frame is decoded for scoring."""
@@ -158,6 +167,8 @@ def plan_run(suite: Suite, submission: Submission, metrics: list[str] | None = N
     scope = list(suite.ids if limit is None else suite.ids[:limit])
     plan = RunPlan(opts, metrics, scorers, resolution, scope, preset=preset)
     plan.setup_errors = [str(e).split("\n")[0] for s in scorers for e in s.setup_errors]
+    if planning_only:  # evaluate refuses to start without these files: validate names each one
+        plan.setup_errors += missing_weight_errors(scorers, opts)
 
     absent = {p.item for p in resolution.problems if p.kind == "missing_item"}
     if scope and len(absent & set(scope)) == len(scope):

@@ -38,7 +38,8 @@ def two_items(tmp_path, demo_videos):
 
 
 def _validate(suite, videos, capsys, *extra):
-    rc = main(["validate", "--suite", str(suite), "--videos", str(videos), *extra])
+    # the options evaluate gets below (validate reports what evaluate with the same options would fail)
+    rc = main(["validate", "--suite", str(suite), "--videos", str(videos), "--encoder", "tiny", *extra])
     return rc, capsys.readouterr().out
 
 
@@ -318,3 +319,37 @@ def test_each_scorers_missing_weights_are_reported_before_torch(demo_videos, tmp
     assert "RC 2" in proc.stdout, proc.stdout + proc.stderr
     assert f"mvbench weights fetch {entry}" in proc.stderr
     assert "HEAVY []" in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("metrics, entries", [
+    ("visual_consistency", ["viclip-l14"]),
+    ("subject_consistency,motion_smoothness,dynamic_degree", ["dino-vitb16", "amt-s", "raft-things"]),
+    ("fid", ["inception-fid"]),
+    ("scene_consistency", ["grounding-dino-tiny", "grounding-dino-tiny:config.json"]),
+])
+def test_validate_names_every_missing_weight_file_that_evaluate_would_stop_on(demo_videos, tmp_path, capsys,
+                                                                              metrics, entries):
+    # what evaluate refuses to start without, validate names (all of it at once, as errors: exit 1)
+    extra = ["--fid-reference", str(tmp_path / "none.npz")] if metrics == "fid" else []
+    args = ["--suite", "mvbench-demo", "--videos", str(demo_videos), "--metrics", metrics, *extra]
+    assert main(["validate", *args]) == 1
+    out = capsys.readouterr().out
+    for entry in entries:
+        assert f"error: [setup] weights {entry!r}" in out and f"mvbench weights fetch {entry}" in out, out
+    assert "evaluate would stop before scoring" in out
+    assert main(["evaluate", *args, "--out", str(tmp_path / "r.json"), "--no-progress"]) == 2
+    assert f"weights {entries[0]!r}" in capsys.readouterr().err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_items_without_portraits_are_named_by_validate_and_failed_at_planning(demo_videos, tmp_path, capsys):
+    args = ["--suite", "mvbench-demo", "--videos", str(demo_videos), "--metrics", "character_id"]
+    assert main(["validate", *args]) == 1
+    out = capsys.readouterr().out
+    assert out.count("[cannot_plan]") == 4 and "has no character portraits" in out
+    out_file = tmp_path / "r.json"
+    assert main(["evaluate", *args, "--out", str(out_file), "--no-progress"]) == 0
+    assert main(["evaluate", *args, "--out", str(out_file), "--no-progress", "--strict"]) == 1
+    failures = json.loads(out_file.read_text())["failures"]
+    assert len(failures) == 4 and {f["stage"] for f in failures.values()} == {"plan"}
+    assert all("no character portraits" in f["error"] for f in failures.values())

@@ -20,13 +20,15 @@ def _break(videos):
 
 
 def test_validate_clean_submission(demo_videos, capsys):
-    assert main(["validate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--min-frames", "8"]) == 0
+    assert main(["validate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--encoder", "tiny",
+                 "--min-frames", "8"]) == 0
     assert "no problems found" in capsys.readouterr().out
 
 
 def test_validate_lists_every_problem(demo_videos, capsys):
     _break(demo_videos)
-    rc = main(["validate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--min-frames", "8"])
+    rc = main(["validate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--encoder", "tiny",
+                 "--min-frames", "8"])
     out = capsys.readouterr().out
     assert rc == 1
     assert "[unreadable] item 'demo_02_changing_world' demo_02_changing_world/scene_2.mp4" in out
@@ -105,7 +107,7 @@ def test_evaluate_scores_the_rest_and_records_failures(demo_videos, tmp_path, ca
 
 def test_validate_frame_needs_follow_the_metrics(demo_videos, capsys):
     # the rendered demo scenes have 12 frames: enough for ViCLIP's 8, not for a 16-frame FVD clip
-    base = ["validate", "--suite", "mvbench-demo", "--videos", str(demo_videos)]
+    base = ["validate", "--suite", "mvbench-demo", "--videos", str(demo_videos), "--encoder", "tiny"]
     assert main(base) == 0
     assert main(base + ["--metrics", "visual_consistency,fvd"]) == 1
     out = capsys.readouterr().out

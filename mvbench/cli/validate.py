@@ -62,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
         n_warn += not is_error
         print(f"{'error' if is_error else 'warning'}: {p}")
     if n_err:
-        print(f"{n_err} error(s), {n_warn} warning(s): evaluate would fail the items with errors")
+        effect = ("evaluate would stop before scoring (set-up errors)" if plan.setup_errors
+                  else "evaluate would fail the items with errors")
+        print(f"{n_err} error(s), {n_warn} warning(s): {effect}")
         return 1
     print(f"ok: no errors ({n_warn} warning(s))" if n_warn else "ok: no problems found")
     return 0

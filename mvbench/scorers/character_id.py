@@ -158,6 +158,7 @@ class CharacterIdScorer(Scorer):
         return [FrameRequest(ref, p.num_frames, p.sampling)]
 
     def requests(self, videos: ItemVideos) -> list[Request]:
+        self.portraits_for(videos.item)  # an item without portraits cannot be scored: found while planning
         return [r for ref in videos.scenes for r in self._scene_requests(ref)]
 
     def portraits_for(self, item) -> dict[str, list[Path]]:

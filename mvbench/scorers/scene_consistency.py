@@ -121,6 +121,17 @@ class SceneConsistencyScorer(Scorer):
                                               "auto (entities when the item has any)", choices=ENTITY_SOURCES),
     )
 
+    @classmethod
+    def required_weights(cls, options: Mapping[str, Any]) -> list[str]:
+        """A registered Grounding-DINO model's files (its entry and every ``NAME:file`` entry) and the crop
+        encoder's weights; a local detector folder is checked when it is opened."""
+        from mvbench.encoders import encoder_weights
+        from mvbench.weights import REGISTRY
+
+        detector = options.get("scene_detector") or "grounding-dino-tiny"
+        files = [n for n in REGISTRY if n == detector or n.startswith(detector + ":")]
+        return files + encoder_weights(options.get("scene_clip") or "clip:ViT-B-32:openai")
+
     def __init__(self, options: dict | None = None, detector=None, clip_encoder=None):
         super().__init__(options)
         self._detector = detector

@@ -165,11 +165,16 @@ class VBenchAppearanceScorer(Scorer):
         """Missing weights or pyiqa stop the run before any decoding (names what to fetch or install)."""
         from mvbench import weights
 
-        for metric in self.wanted:
-            for name in WEIGHTS[metric]:
-                weights.require(name)
+        planning = bool(self.options.get("_planning_only"))
+        if not planning:  # `validate` lists every missing file itself (runner.missing_weight_errors)
+            for metric in self.wanted:
+                for name in WEIGHTS[metric]:
+                    weights.require(name)
         if "imaging_quality" in self.wanted and importlib.util.find_spec("pyiqa") is None:
-            raise MissingExtraError("imaging_quality (MUSIQ, as VBench runs it)", "vbench", "pyiqa")
+            missing = MissingExtraError("imaging_quality (MUSIQ, as VBench runs it)", "vbench", "pyiqa")
+            if not planning:
+                raise missing
+            self.setup_errors.append(missing)
 
     def config(self) -> dict:
         from mvbench import weights

@@ -17,7 +17,7 @@ or a scene's range inside a per-item file); ``num_frames`` is the decoded length
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,21 @@ from mvbench.suite import SuiteItem
 
 if TYPE_CHECKING:
     from mvbench.video.protocols import FramePreprocess
+
+
+def requested_in_family(options: Mapping[str, Any], family: Sequence[str], default: Sequence[str]) -> list[str]:
+    """The metrics of ``family`` asked for in ``options["metrics"]`` (a list or a comma-separated string),
+    in ``family`` order; ``default`` when no metrics are given.
+
+    >>> requested_in_family({"metrics": "fid, clip_score"}, ("clip_score", "clipsim"), ("clipsim",))
+    ['clip_score']
+    >>> requested_in_family({}, ("clip_score", "clipsim"), ("clipsim",))
+    ['clipsim']
+    """
+    raw = options.get("metrics")
+    if isinstance(raw, str):
+        raw = [m.strip() for m in raw.split(",")]
+    return [m for m in family if m in raw] if raw else list(default)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from metrics.clip_similarity import clip_score_pairs, clip_score_torchmetrics, c
 from metrics.pooled_mean import pooled_mean, pooled_mean_bootstrap_ci
 from mvbench.config import Option, non_negative, positive
 from mvbench.frame_protocol import FrameProtocol
-from mvbench.scorers.base import ItemScore, ItemVideos, MetricInfo, Request, Scorer
+from mvbench.scorers.base import ItemScore, ItemVideos, MetricInfo, Request, Scorer, requested_in_family
 from mvbench.stats import DECIMALS
 
 log = logging.getLogger(__name__)
@@ -59,10 +59,7 @@ PAPER_OPTIONS = {
 
 def requested_metrics(options: Mapping[str, Any]) -> list[str]:
     """The metrics of this family asked for in ``options["metrics"]`` (all of them if not given)."""
-    raw = options.get("metrics")
-    if isinstance(raw, str):
-        raw = [m.strip() for m in raw.split(",")]
-    return [m for m in CLIP_METRICS if m in raw] if raw else list(CLIP_METRICS)
+    return requested_in_family(options, CLIP_METRICS, CLIP_METRICS)
 
 
 class ClipScoresScorer(Scorer):

@@ -43,7 +43,7 @@ from metrics.inception_score import inception_score
 from mvbench.config import Option, positive
 from mvbench.errors import MvbenchError
 from mvbench.frame_protocol import FrameProtocol
-from mvbench.scorers.base import ItemScore, ItemVideos, MetricInfo, Request, Scorer
+from mvbench.scorers.base import ItemScore, ItemVideos, MetricInfo, Request, Scorer, requested_in_family
 from mvbench.stats import DECIMALS
 
 FID_METRICS = ("fid", "fid_per_frame", "inception_score")
@@ -103,10 +103,7 @@ def is_frame_protocol(fid: FeatureProtocol) -> FrameProtocol:
 
 
 def requested_metrics(options: Mapping[str, Any]) -> list[str]:
-    raw = options.get("metrics")
-    if isinstance(raw, str):
-        raw = [m.strip() for m in raw.split(",")]
-    return [m for m in FID_METRICS if m in raw] if raw else ["fid"]
+    return requested_in_family(options, FID_METRICS, ["fid"])
 
 
 class FrameFIDScorer(Scorer):

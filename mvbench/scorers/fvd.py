@@ -64,7 +64,15 @@ from mvbench.fvd_reference import (
     load_reference,
     protocol_with_resize,
 )
-from mvbench.scorers.base import ClipRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer
+from mvbench.scorers.base import (
+    ClipRequest,
+    ItemScore,
+    ItemVideos,
+    MetricInfo,
+    Request,
+    Scorer,
+    requested_in_family,
+)
 from mvbench.stats import DECIMALS
 
 FVD_METRICS = ("fvd", "fvd_videomae")
@@ -96,13 +104,8 @@ class _MetricSetup:
 
 
 def _requested_metrics(options: Mapping[str, Any]) -> list[str]:
-    raw = options.get("metrics")
-    if isinstance(raw, str):
-        raw = [m.strip() for m in raw.split(",")]
-    if raw:
-        return [m for m in FVD_METRICS if m in raw]
-    given = [m for m in FVD_METRICS if options.get(_REFERENCE_OPTION[m])]
-    return given or ["fvd"]
+    given = [m for m in FVD_METRICS if options.get(_REFERENCE_OPTION[m])]  # no metrics: those with a reference
+    return requested_in_family(options, FVD_METRICS, given or ["fvd"])
 
 
 def _jackknife_labels(item_sizes: list[int]) -> np.ndarray:

@@ -50,7 +50,16 @@ from metrics.vbench_quality import (
 from mvbench.config import Option, positive, resolve
 from mvbench.encoders.vbench_archs import CLIP_VIT_B32, CLIP_VIT_L14, DINO_VITB16, MUSIQ_MODES, MUSIQ_SPAQ
 from mvbench.errors import MissingExtraError
-from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, VideoRef
+from mvbench.scorers.base import (
+    FrameRequest,
+    ItemScore,
+    ItemVideos,
+    MetricInfo,
+    Request,
+    Scorer,
+    VideoRef,
+    requested_in_family,
+)
 from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS, VBENCH_MODE
 from mvbench.stats import DECIMALS
 
@@ -80,12 +89,7 @@ def all_frames(ref: VideoRef) -> FrameRequest:
 
 def requested_metrics(options: Mapping[str, Any]) -> list[str]:
     """This scorer's metrics among ``options["metrics"]`` (list or comma-separated), all five if unset."""
-    raw = options.get("metrics")
-    if isinstance(raw, str):
-        raw = [m.strip() for m in raw.split(",")]
-    if not raw:
-        return list(VBENCH_METRICS)
-    return [m for m in VBENCH_METRICS if m in raw]
+    return requested_in_family(options, VBENCH_METRICS, VBENCH_METRICS)
 
 
 class _Networks:

@@ -45,7 +45,16 @@ from metrics.vbench_motion import (
     motion_smoothness_frames,
 )
 from mvbench.config import Option, positive
-from mvbench.scorers.base import FrameRequest, ItemScore, ItemVideos, MetricInfo, Request, Scorer, VideoRef
+from mvbench.scorers.base import (
+    FrameRequest,
+    ItemScore,
+    ItemVideos,
+    MetricInfo,
+    Request,
+    Scorer,
+    VideoRef,
+    requested_in_family,
+)
 from mvbench.scorers.vbench_options import VBENCH_LONG_SECONDS, VBENCH_MODE
 from mvbench.stats import DECIMALS
 
@@ -60,11 +69,7 @@ DEGENERATE_BELOW = 128
 
 
 def _requested(options: Mapping[str, Any]) -> list[str]:
-    raw = options.get("metrics")
-    if isinstance(raw, str):
-        raw = [m.strip() for m in raw.split(",")]
-    chosen = [m for m in METRICS if m in (raw or ())]
-    return chosen or list(METRICS)
+    return requested_in_family(options, METRICS, METRICS) or list(METRICS)
 
 
 def _check_size(path: str, height: int, width: int, divisor: int, scale: float, network: str) -> bool:

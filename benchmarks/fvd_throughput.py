@@ -16,7 +16,8 @@ import time
 import torch
 
 
-def _fill_random_(module: torch.nn.Module, seed: int = 0) -> None:
+def fill_random_(module: torch.nn.Module, seed: int = 0) -> None:
+    """Small seeded uniform weights (speed does not depend on the values); BatchNorm variances 1."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
@@ -31,7 +32,7 @@ def build(extractor: str, device: str):
         from mvbench.encoders.i3d import I3DEncoder, InceptionI3d
 
         module = InceptionI3d()
-        _fill_random_(module)
+        fill_random_(module)
         return I3DEncoder(module, None, calibrated=False).to(device)
     from mvbench.encoders.videomae import VideoMAEEncoder, VideoMAEv2ViT, sinusoid_table
 
@@ -39,7 +40,7 @@ def build(extractor: str, device: str):
         module = VideoMAEv2ViT()
     module = module.to_empty(device="cpu")
     module.pos_embed = sinusoid_table(2048, 1408)[None]  # to_empty() left the buffer uninitialised
-    _fill_random_(module)
+    fill_random_(module)
     return VideoMAEEncoder(module, None, calibrated=False).to(device)
 
 

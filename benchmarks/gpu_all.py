@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from fvd_throughput import fill_random_  # benchmarks/ is on the path: this file runs as a script
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -226,16 +227,6 @@ def viclip(device: str, dry: bool):
                          weights_sha256=None, calibrated=False)
 
 
-def _fill_random_(module: torch.nn.Module, seed: int = 0) -> None:
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.rand(p.shape, generator=gen).sub_(0.5).mul_(0.04))
-        for name, b in module.named_buffers():
-            if name.endswith("running_var"):
-                b.fill_(1.0)
-
-
 # ------------------------------------------------------------------------------------ sections
 def sec_environment(args) -> dict:
     from mvbench.video.backends import torchcodec_available
@@ -365,7 +356,7 @@ def sec_i3d(args) -> dict:
     from mvbench.encoders.i3d import I3DEncoder, InceptionI3d
 
     module = InceptionI3d()
-    _fill_random_(module)
+    fill_random_(module)
     batch = 1 if args.dry_run else 32
     x = torch.rand(batch, 16, 3, 224, 224, device=args.device) * 2 - 1
     if args.dry_run:  # one forward of the full-size network (about 3 s of CPU)
@@ -402,7 +393,7 @@ def sec_videomae(args) -> dict:
         module = VideoMAEv2ViT(cfg)
     module = module.to_empty(device="cpu")
     module.pos_embed = sinusoid_table(module.pos_embed.shape[1], cfg.embed_dim)[None]
-    _fill_random_(module)
+    fill_random_(module)
     enc = VideoMAEEncoder(module, None, calibrated=False).to(args.device)
     batch = 1 if args.dry_run else 16
     x = torch.rand(batch, 16, 3, 224, 224, device=args.device)

@@ -57,3 +57,22 @@ def metric_list(text: str | None) -> list[str] | None:
     if text is None:
         return None
     return [m.strip() for m in text.split(",") if m.strip()]
+
+
+def write_and_report(out, results: dict, done: str, strict: bool) -> int:
+    """Write a results file, print its metrics table, its warnings (stderr) and ``done``; the exit code:
+    1 under ``--strict`` when an item failed, else 0 (``evaluate`` and ``merge``)."""
+    import sys
+
+    from mvbench.report import metrics_table
+    from mvbench.results import write_results
+
+    write_results(out, results)
+    print(metrics_table(results))
+    for w in results.get("warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
+    print(done)
+    if strict and results["failures"]:
+        print(f"--strict: {len(results['failures'])} item(s) failed", file=sys.stderr)
+        return 1
+    return 0

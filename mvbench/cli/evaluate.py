@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from mvbench.cli.common import add_scoring_arguments, metric_list, options_from_args
+from mvbench.cli.common import add_scoring_arguments, metric_list, options_from_args, write_and_report
 
 
 def register(sub) -> None:
@@ -55,8 +55,6 @@ def run(args: argparse.Namespace) -> int:
 
     check_weights_present(metrics, options)  # before any heavy import: the first error comes fast
 
-    from mvbench.report import metrics_table
-    from mvbench.results import write_results
     from mvbench.runner import plan_run, run_config, run_evaluation
 
     plan = plan_run(suite, submission, metrics, options, progress=sys.stderr.isatty())
@@ -80,12 +78,5 @@ def run(args: argparse.Namespace) -> int:
               f"partial results written to {out} ({time.perf_counter() - t0:.1f} s); combine all {shard[1]} "
               f"parts with `mvbench merge PARTS --out results.json`")
         return 1 if args.strict and results["part"]["failures"] else 0
-    write_results(out, results)
-    print(metrics_table(results))
-    for w in results.get("warnings", []):
-        print(f"warning: {w}", file=sys.stderr)
-    print(f"results written to {out} ({time.perf_counter() - t0:.1f} s)")
-    if args.strict and results["failures"]:
-        print(f"--strict: {len(results['failures'])} item(s) failed", file=sys.stderr)
-        return 1
-    return 0
+    return write_and_report(out, results, f"results written to {out} ({time.perf_counter() - t0:.1f} s)",
+                            args.strict)

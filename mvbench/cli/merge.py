@@ -4,7 +4,6 @@ file, with exactly the numbers a single run gives."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -24,9 +23,9 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mvbench.cli.common import write_and_report
     from mvbench.errors import MvbenchError
-    from mvbench.report import metrics_table
-    from mvbench.results import check_writable, write_results
+    from mvbench.results import check_writable
     from mvbench.shards import merge_partials
 
     out = Path(args.out)
@@ -34,12 +33,4 @@ def run(args: argparse.Namespace) -> int:
     if out.exists() and not args.overwrite:
         raise MvbenchError(f"{out} exists; refusing to replace it", hint="pass --overwrite, or another --out")
     results = merge_partials(args.parts)
-    write_results(out, results)
-    print(metrics_table(results))
-    for w in results.get("warnings", []):
-        print(f"warning: {w}", file=sys.stderr)
-    print(f"merged {results['runtime']['shards']} parts into {out}")
-    if args.strict and results["failures"]:
-        print(f"--strict: {len(results['failures'])} item(s) failed", file=sys.stderr)
-        return 1
-    return 0
+    return write_and_report(out, results, f"merged {results['runtime']['shards']} parts into {out}", args.strict)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,18 +73,23 @@ def run_request(metrics: list[str] | None, options: dict | None) -> tuple[list[s
     return expand_metric_names(list(metrics or DEFAULT_METRICS)), opts, preset
 
 
+def missing_weights(scorer_classes, opts: Mapping[str, Any]) -> list[str]:
+    """Weights entries the scorers would load with ``opts`` that are not in the cache (file checks only)."""
+    from mvbench.weights import weight_path
+
+    needed = [n for cls in scorer_classes for n in cls.required_weights(opts)]
+    return [n for n in dict.fromkeys(needed) if not weight_path(n).is_file()]
+
+
 def check_weights_present(metrics: list[str] | None, options: dict | None) -> None:
     """Raise one :class:`WeightsMissingError` naming every weight file the run would load but that is
     missing, before any network is built (cheap: file checks only). ``metrics`` None: the preset's
     (``options["protocol"]``) or the default ones."""
-    from mvbench.weights import missing_message, weight_path
+    from mvbench.weights import missing_message
 
     metrics, opts, _ = run_request(metrics, options)
     opts["metrics"] = metrics
-    needed: list[str] = []
-    for name in scorers_for_metrics(opts["metrics"]):
-        needed += scorer_class(name).required_weights(opts)
-    missing = [n for n in dict.fromkeys(needed) if not weight_path(n).is_file()]
+    missing = missing_weights([scorer_class(name) for name in scorers_for_metrics(metrics)], opts)
     if not missing:
         return
     if len(missing) == 1:
@@ -96,11 +102,10 @@ def check_weights_present(metrics: list[str] | None, options: dict | None) -> No
 
 def missing_weight_errors(scorers: list[Scorer], opts: dict) -> list[str]:
     """One line per weight file the scorers would load that is not in the cache (what to run included)."""
-    from mvbench.weights import missing_message, weight_path
+    from mvbench.weights import missing_message
 
-    needed = [n for s in scorers for n in type(s).required_weights(opts)]
     return [" ".join(missing_message(n)).replace(" download them", "; download them")
-            for n in dict.fromkeys(needed) if not weight_path(n).is_file()]
+            for n in missing_weights([type(s) for s in scorers], opts)]
 
 
 @dataclass
